@@ -1,0 +1,47 @@
+"""PACS Academy: the training platform. `create_app` is the app factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from academy.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the site. `overrides` wins over the environment (tests use it)."""
+    app = Flask(__name__)
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    app.config["ACADEMY_DATA_DIR"].mkdir(parents=True, exist_ok=True)
+    if app.config["ACADEMY_PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import academy.models  # noqa: F401  (registers every table on the metadata)
+    from academy import cli, database, errors, navigation, security
+    from academy.extensions import bootstrap, csrf, limiter, login_manager, migrate
+    from academy.extensions import db
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+    cli.init_app(app)
+
+    from academy.auth.routes import bp as auth_bp
+    from academy.health import bp as health_bp
+    from academy.learn.routes import bp as learn_bp
+    from academy.org.routes import bp as org_bp
+
+    for blueprint in (auth_bp, health_bp, learn_bp, org_bp):
+        app.register_blueprint(blueprint)
+    return app

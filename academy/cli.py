@@ -1,0 +1,44 @@
+"""Command-line tools: `flask --app app user create ...` and friends."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from academy import audit, database
+from academy.auth import service
+from academy.extensions import db
+from academy.models import ROLE_NAMES
+
+user_cli = AppGroup("user", help="Manage accounts.")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(ROLE_NAMES), help="The account's role.")
+@click.option("--org", "org_name", default=None, help="The organisation (created if new).")
+@click.option("--name", "display_name", default="", help="The name shown on the site.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, org_name: str | None, display_name: str, password_stdin: bool):
+    """Create an account with EMAIL and a role."""
+    database.upgrade(current_app)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        org = service.get_or_create_organization(db.session, org_name) if org_name else None
+        user = service.create_user(db.session, email=email, password=password, role=role,
+                                   display_name=display_name, organization=org)
+        audit.record("user.created", user.email, organization_id=org.id if org else None, role=role)
+        db.session.commit()
+    except service.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {role} {user.email}" + (f" in {org.name}" if org else ""))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(user_cli)

@@ -1,0 +1,30 @@
+"""`/healthz`: is the database answering, and (when it runs here) is the sandbox listening?"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from academy.extensions import db, limiter
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    checks: dict[str, object] = {}
+    healthy = True
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure to answer means unhealthy, whatever the driver raised
+        db.session.rollback()
+        current_app.logger.warning("healthz: database check failed: %s", exc.__class__.__name__)
+        checks["database"] = "unavailable"
+        healthy = False
+    sandbox = current_app.extensions.get("academy.sandbox")
+    if sandbox is not None:
+        status = sandbox.status()
+        checks["sandbox"] = status
+        healthy = healthy and all(part.get("listening", False) for part in status.values())
+    return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503

@@ -1,0 +1,9 @@
+"""Platform models, one module per domain. Importing this package registers every table."""
+from academy.models.audit import AuditEvent
+from academy.models.base import Base, utcnow
+from academy.models.people import ROLE_NAMES, SITE_ADMIN, Cohort, CohortMember, Membership, Organization, Role, User
+
+__all__ = [
+    "AuditEvent", "Base", "utcnow", "ROLE_NAMES", "SITE_ADMIN", "Cohort", "CohortMember", "Membership", "Organization",
+    "Role", "User",
+]

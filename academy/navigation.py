@@ -1,0 +1,23 @@
+"""The navigation bar: which entries each role sees."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from academy.access import INSTRUCTOR, ORG_ADMIN, TRAINEE
+from academy.models import SITE_ADMIN
+
+# (endpoint, label, roles that see it). Each endpoint's own role check is what protects it.
+NAV_ITEMS = [
+    ("learn.dashboard", "Dashboard", {TRAINEE, INSTRUCTOR, ORG_ADMIN, SITE_ADMIN}),
+    ("org.cohorts", "My cohorts", {INSTRUCTOR, ORG_ADMIN}),
+    ("org.organization", "Organisation", {ORG_ADMIN}),
+    ("org.site", "Site", {SITE_ADMIN}),
+]
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def navigation():
+        role = current_user.role if current_user.is_authenticated else None
+        return {"nav_items": [(endpoint, label) for endpoint, label, roles in NAV_ITEMS if role in roles]}

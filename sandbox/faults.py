@@ -1,0 +1,88 @@
+"""Injected misconfigurations for break-fix labs, switched on and off per partition.
+
+Faults are rows read when an association arrives, so a change made through the
+CLI or another process takes effect on the next association. Each fault is
+journaled (kind "fault.fired") by the code that applies it.
+
+kind                     params                         effect
+reject_calling_ae        ae_title                       that calling AE is rejected (PS3.8 reason 3)
+transfer_syntaxes        accept: [UID, ...]             only these transfer syntaxes are accepted
+store_out_of_resources   -                              C-STORE answers A700 (PS3.4 B.2.3)
+delay_responses          seconds (0-30)                 every DIMSE response waits this long
+drop_after               operations (>=1)               association aborted after N operations
+refuse_move_destination  ae_title                       C-MOVE to it answers A801
+misset_node              ae_title, port                 the registry answers the wrong port for it
+"""
+
+from __future__ import annotations
+
+from pydicom.uid import UID
+
+from sandbox.codes import validate_ae_title
+
+
+def _ae(v):
+    return validate_ae_title(v)
+
+
+def _seconds(v):
+    v = float(v)
+    if not 0 <= v <= 30:
+        raise ValueError("seconds must be between 0 and 30")
+    return v
+
+
+def _positive(v):
+    v = int(v)
+    if v < 1:
+        raise ValueError("must be at least 1")
+    return v
+
+
+def _port(v):
+    v = int(v)
+    if not 1 <= v <= 65535:
+        raise ValueError("port must be 1-65535")
+    return v
+
+
+def _uids(v):
+    if isinstance(v, str):
+        v = [v]
+    uids = [str(u) for u in v]
+    bad = [u for u in uids if not UID(u).is_valid]
+    if not uids or bad:
+        raise ValueError(f"accept needs a list of valid transfer syntax UIDs (bad: {bad})")
+    return uids
+
+
+KINDS: dict[str, dict] = {
+    "reject_calling_ae": {"ae_title": _ae},
+    "transfer_syntaxes": {"accept": _uids},
+    "store_out_of_resources": {},
+    "delay_responses": {"seconds": _seconds},
+    "drop_after": {"operations": _positive},
+    "refuse_move_destination": {"ae_title": _ae},
+    "misset_node": {"ae_title": _ae, "port": _port},
+}
+
+
+def validate(kind: str, params: dict) -> dict:
+    """Return normalised params for `kind`, or raise ValueError saying what is wrong."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault {kind!r}; known faults: {', '.join(sorted(KINDS))}")
+    spec = KINDS[kind]
+    unknown = set(params) - set(spec)
+    missing = set(spec) - set(params)
+    if unknown or missing:
+        raise ValueError(
+            f"fault {kind!r} takes {sorted(spec) or 'no parameters'}"
+            f" (missing {sorted(missing)}, unexpected {sorted(unknown)})"
+        )
+    out = {}
+    for key, check in spec.items():
+        try:
+            out[key] = check(params[key])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"fault {kind!r}: bad {key}: {exc}") from None
+    return out
