@@ -37,11 +37,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     navigation.init_app(app)
     cli.init_app(app)
 
+    from academy.content.markdown import render as render_markdown
+    from markupsafe import Markup
+
+    app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text))
+
     from academy.auth.routes import bp as auth_bp
+    from academy.exams.routes import bp as exams_bp
     from academy.health import bp as health_bp
     from academy.learn.routes import bp as learn_bp
     from academy.org.routes import bp as org_bp
 
-    for blueprint in (auth_bp, health_bp, learn_bp, org_bp):
+    for blueprint in (auth_bp, exams_bp, health_bp, learn_bp, org_bp):
         app.register_blueprint(blueprint)
     return app

@@ -10,6 +10,8 @@ from academy.models import SITE_ADMIN
 # (endpoint, label, roles that see it). Each endpoint's own role check is what protects it.
 NAV_ITEMS = [
     ("learn.dashboard", "Dashboard", {TRAINEE, INSTRUCTOR, ORG_ADMIN, SITE_ADMIN}),
+    ("exams.practice_home", "Practice", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
+    ("exams.exams_home", "Mock exams", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
     ("org.cohorts", "My cohorts", {INSTRUCTOR, ORG_ADMIN}),
     ("org.organization", "Organisation", {ORG_ADMIN}),
     ("org.site", "Site", {SITE_ADMIN}),

@@ -35,9 +35,9 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
-        object.__setattr__(self, "allowed_networks", tuple(self.allowed_networks))
-        for net in self.allowed_networks:
-            ipaddress.ip_network(net, strict=False)  # ValueError on a bad entry
+        # Accept strings or ip_network objects; ValueError on a bad entry.
+        nets = tuple(str(ipaddress.ip_network(str(n), strict=False)) for n in self.allowed_networks)
+        object.__setattr__(self, "allowed_networks", nets)
         if self.max_associations < 1:
             raise ValueError("max_associations must be at least 1")
 

@@ -40,9 +40,18 @@ class PartitionState:
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     faults: dict[str, dict] = field(default_factory=dict)
 
-    def resolve_node(self, ae_title: str) -> tuple[NodeInfo | None, bool]:
-        """The registered node for `ae_title` and whether the misset_node fault bent it."""
-        node = self.nodes.get(ae_title.strip())
+    def resolve_node(self, ae_title: str, own_address: tuple[str, int] | None = None,
+                     own_suffixes: tuple[str, ...] = ("WS", "PACS")
+                     ) -> tuple[NodeInfo | None, bool]:
+        """The node for `ae_title` and whether the misset_node fault bent it.
+
+        The registry wins; otherwise the partition's own hosted AEs (<CODE>_WS,
+        <CODE>_PACS) resolve to the sandbox's listener at `own_address`.
+        """
+        ae_title = ae_title.strip()
+        node = self.nodes.get(ae_title)
+        if node is None and own_address and ae_title in {f"{self.code}_{s}" for s in own_suffixes}:
+            node = NodeInfo(ae_title, own_address[0], own_address[1], "hosted by the sandbox")
         misset = self.faults.get("misset_node")
         if node and misset and misset["ae_title"] == node.ae_title:
             return NodeInfo(node.ae_title, node.host, misset["port"], node.description), True

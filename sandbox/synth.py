@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from pydicom import Dataset, dcmwrite
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
@@ -81,8 +82,9 @@ ISSUER_OF_PATIENT_ID = "ACADEMY_GH"
 # --------------------------------------------------------------------------
 
 # Common names from many places, combined at random, so that no combination
-# is meant to point at anyone. ASCII only: the character set lessons add
-# accented names on purpose, with an explicit Specific Character Set.
+# is meant to point at anyone. ASCII only, so every peer displays them; a lab
+# about character sets can pass its own name in `patient` and set Specific
+# Character Set through `extra`.
 _FAMILY = (
     "Adams", "Alvarez", "Andersen", "Baker", "Bianchi", "Brown", "Campbell",
     "Chen", "Clarke", "Costa", "Das", "Dubois", "Evans", "Fischer", "Garcia",
@@ -143,14 +145,17 @@ def _parse_da(value: str) -> date:
     return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
 
 
-def _patient_number(seed: int) -> int:
-    """Scramble the seed into an 8-digit record number, one-to-one below 10**8.
+def _scramble(n: int, multiplier: int = 48_271_117) -> int:
+    """Map n to an arbitrary-looking 8-digit number, one-to-one below 10**8.
 
-    An affine map with a multiplier coprime to 10**8 is a bijection, so
-    different seeds in that range always get different Patient IDs while the
-    numbers still look arbitrary.
+    An affine map whose multiplier is coprime to 10**8 is a bijection, so
+    distinct inputs in that range never share a record or accession number.
+    Accession numbers use another multiplier so they do not echo Patient IDs.
     """
-    return (seed * 48_271_117 + 3_141_593) % 100_000_000
+    return (n * multiplier + 3_141_593) % 100_000_000
+
+
+_ACCESSION_MULTIPLIER = 73_939_133
 
 
 def generate_patient(seed: int) -> dict:
@@ -166,7 +171,7 @@ def generate_patient(seed: int) -> dict:
     birth = REFERENCE_DAY - timedelta(days=age_days)
     return {
         "PatientName": f"{family}^{given}",
-        "PatientID": f"{_patient_number(seed):08d}",
+        "PatientID": f"{_scramble(seed):08d}",
         "IssuerOfPatientID": ISSUER_OF_PATIENT_ID,
         "PatientBirthDate": _da(birth),
         "PatientSex": sex,
@@ -203,7 +208,7 @@ class _Study:
     time: str
     referring: str
     station: str
-    rng: random.Random
+    operator: str
     extra: dict = field(default_factory=dict)
 
 
@@ -279,14 +284,16 @@ def _new_instance(study: _Study, series: _Series, sop_class: str, number: int) -
     ds.SeriesDate = study.date
     ds.SeriesTime = series.time
     ds.SeriesDescription = series.description
-    ds.OperatorsName = study.rng.choice(_OPERATORS)
+    ds.OperatorsName = study.operator
     if series.body_part:
         ds.BodyPartExamined = series.body_part
     # General Equipment (C.7.5.1)
     ds.Manufacturer = MANUFACTURER
     ds.InstitutionName = INSTITUTION
     ds.StationName = study.station
-    ds.ManufacturerModelName = _MODEL_NAMES.get(study.modality, "Synth Workstation")
+    # The planning CT of an RT study comes from the CT, not the planning system.
+    model_key = series.modality if series.modality in ("CT", "RTSTRUCT", "RTPLAN") else study.modality
+    ds.ManufacturerModelName = _MODEL_NAMES[model_key]
     ds.DeviceSerialNumber = f"{study.modality}-0001"
     ds.SoftwareVersions = "1.0"
     # General Image (C.7.6.1); for RT objects the RT modules carry these instead.
@@ -307,6 +314,7 @@ _MODEL_NAMES = {
     "XA": "Synth Cath Lab",
     "RT": "Synth Treatment Planning",
     "RTSTRUCT": "Synth Treatment Planning",
+    "RTPLAN": "Synth Treatment Planning",
 }
 
 
@@ -349,7 +357,6 @@ def _inside(y, x, cy, cx, ry, rx) -> np.ndarray:
 
 
 # A cross-section of a thorax-like phantom: (cy, cx, ry, rx, HU), painted in order.
-_BODY = (0.0, 0.0, 0.62, 0.85)
 _THORAX = (
     (0.0, 0.0, 0.62, 0.85, -90),    # subcutaneous fat
     (0.0, 0.0, 0.56, 0.78, 40),     # soft tissue
@@ -420,14 +427,15 @@ def _radiograph(seed: int, rows: int, cols: int, bits: int) -> np.ndarray:
     """A chest-radiograph-like projection, values up to 2**bits - 1."""
     y, x = _grid(rows, cols)
     img = np.full((rows, cols), 0.08, dtype=np.float32)         # direct exposure
-    img[_inside(y, x, 0.05, 0, 0.9, 0.8)] = 0.55                 # soft tissue
+    body = _inside(y, x, 0.05, 0, 0.9, 0.8)
+    img[body] = 0.55                                             # soft tissue
     for cx in (-0.38, 0.38):                                     # lungs
         img[_inside(y, x, -0.05, cx, 0.6, 0.28)] = 0.25
     img[_inside(y, x, 0.15, 0.08, 0.3, 0.25)] = 0.6              # heart
-    img = np.where(np.abs(x) < 0.06, np.maximum(img, 0.75), img)  # spine
+    img = np.where(body & (np.abs(x) < 0.06), np.maximum(img, 0.75), img)  # spine
     for k in range(6):                                          # ribs
         band = np.abs(y + 0.55 - k * 0.16 - 0.15 * x**2) < 0.025
-        img[band & (np.abs(x) < 0.7)] += 0.15
+        img[band & body & (np.abs(x) < 0.7)] += 0.15
     img += _np_rng("xr-noise", seed).normal(0.0, 0.01, (rows, cols)).astype(np.float32)
     top = 2**bits - 1
     return (np.clip(img, 0, 1) * top).astype(np.uint16)
@@ -487,7 +495,7 @@ def _angiogram_frames(seed: int, rows: int, cols: int, frames: int) -> np.ndarra
     # Three vessel centre lines as functions y -> x, each with a start row.
     vessels = (
         (lambda yy: 0.1 * np.sin(3 * yy) - 0.05, -1.0),
-        (lambda yy: 0.1 * np.sin(3 * yy) - 0.05 - 0.5 * (yy + 0.1) ** 1, -0.1),
+        (lambda yy: 0.1 * np.sin(3 * yy) - 0.05 - 0.5 * (yy + 0.1), -0.1),
         (lambda yy: 0.1 * np.sin(3 * yy) - 0.05 + 0.4 * (yy - 0.2), 0.2),
     )
     noise = rng.normal(0, 4, (rows, cols)).astype(np.float32)
@@ -537,13 +545,17 @@ def _frame_of_reference(ds: Dataset, series: _Series) -> None:
     ds.PositionReferenceIndicator = ""
 
 
-def _series_list(study: _Study, modality: str, shape: _Shape, names: Sequence[str], body_part: str,
-                 *, first_number: int = 1, shared_frame: bool = True) -> list[_Series]:
-    """Series of a study, numbered from `first_number`, a few minutes apart."""
+def _series_list(study: _Study, modality: str, shape: _Shape, names: Sequence[str],
+                 body_part: str) -> list[_Series]:
+    """The series of a study, a few minutes apart, in one frame of reference.
+
+    One frame of reference per study: the patient does not move between
+    series, so the series' slices can be related to one another.
+    """
     frame = _uid("frame", study.seed, study.uid)
     out = []
     for i in range(shape.series_count):
-        number = first_number + i
+        number = 1 + i
         out.append(_Series(
             uid=_uid("series", study.seed, study.uid, modality, number),
             number=number,
@@ -551,7 +563,7 @@ def _series_list(study: _Study, modality: str, shape: _Shape, names: Sequence[st
             description=names[i % len(names)],
             time=_time_after(study.time, 60 + 240 * i),
             body_part=body_part,
-            frame_of_reference=frame if shared_frame else _uid("frame", study.uid, number),
+            frame_of_reference=frame,
         ))
     return out
 
@@ -603,18 +615,32 @@ def _ct_image(study: _Study, series: _Series, volume: _CTVolume, index: int, cou
     return ds
 
 
-def _build_ct(study: _Study, shape: _Shape, *, first_number: int = 1) -> list[Dataset]:
-    names = ("Axial 5.0 mm", "Axial 1.25 mm", "Axial 5.0 mm post contrast", "Axial 2.5 mm")
+_CT_SERIES_NAMES = ("Axial", "Axial post contrast", "Axial lung", "Axial bone")
+
+
+def _build_ct(study: _Study, shape: _Shape) -> list[Dataset]:
     out = []
-    for series in _series_list(study, "CT", shape, names, "CHEST", first_number=first_number):
+    for series in _ct_series(study, shape):
         out.extend(_iter_ct(study, series, shape.images, shape.rows, shape.cols))
     return out
+
+
+def _ct_thickness(count: int) -> float:
+    """Thin slices for long (volumetric) series, thick ones for short."""
+    return 5.0 if count <= 80 else 1.25
+
+
+def _ct_series(study: _Study, shape: _Shape) -> list[_Series]:
+    series = _series_list(study, "CT", shape, _CT_SERIES_NAMES, "CHEST")
+    for s in series:
+        s.description += f" {_ct_thickness(shape.images):g} mm"
+    return series
 
 
 def _iter_ct(study: _Study, series: _Series, count: int, rows: int, cols: int) -> Iterator[Dataset]:
     volume = _CTVolume(study.seed * 31 + series.number, rows, cols)
     spacing = 400.0 / cols
-    thickness = 5.0 if count <= 80 else 1.25
+    thickness = _ct_thickness(count)
     for index in range(count):
         yield _apply_extra(_ct_image(study, series, volume, index, count, spacing, thickness), study)
 
@@ -678,7 +704,6 @@ def _build_mr(study: _Study, shape: _Shape) -> list[Dataset]:
 def _projection_common(ds: Dataset) -> None:
     """Attributes shared by the projection radiographs (CR, DX)."""
     ds.PatientOrientation = ["L", "F"]  # General Image 2C: no Image Plane here
-    ds.ImageLaterality = "U"
     ds.ViewPosition = "PA"
     ds.KVP = 120
     ds.ExposureTime = 10
@@ -701,7 +726,6 @@ def _build_cr(study: _Study, shape: _Shape) -> list[Dataset]:
         for index in range(shape.images):
             ds = _new_instance(study, series, ComputedRadiographyImageStorage, index + 1)
             _projection_common(ds)
-            del ds.ImageLaterality  # not part of the CR IOD
             ds.ViewPosition = views[(series.number - 1) % 2][0]
             ds.ImageType = ["ORIGINAL", "PRIMARY"]
             ds.ImagerPixelSpacing = [_ds(spacing), _ds(spacing)]
@@ -734,7 +758,8 @@ def _build_dx(study: _Study, shape: _Shape) -> list[Dataset]:
             ds.ViewPosition = views[(series.number - 1) % 2][0]
             # DX Series (C.8.11.1)
             ds.PresentationIntentType = "FOR PRESENTATION"
-            # DX Anatomy Imaged (C.8.11.2)
+            # DX Anatomy Imaged (C.8.11.2): the chest is unpaired anatomy.
+            ds.ImageLaterality = "U"
             ds.AnatomicRegionSequence = DicomSequence([_code("816094009", "SCT", "Chest")])  # CID 4009
             # DX Image (C.8.11.3)
             ds.ImageType = ["ORIGINAL", "PRIMARY"]
@@ -795,8 +820,11 @@ def _build_us(study: _Study, shape: _Shape) -> list[Dataset]:
             grey = _ultrasound_frames(study.seed + 13 * index + series.number, shape.rows, shape.cols, 1)[0]
             rgb = np.repeat(grey[:, :, None], 3, axis=2)
             y, x = _grid(shape.rows, shape.cols)
-            flow = _inside(y, x, 0.2, 0.05, 0.08, 0.2) & (grey > 10)
-            rgb[flow] = np.array([200, 30, 30], dtype=np.uint8)
+            # Colour Doppler: flow towards the probe (red) in the upper half of
+            # the vessel, away from it (blue) in the lower half.
+            vessel = _inside(y, x, 0.15, 0.0, 0.2, 0.15) & _sector_mask(shape.rows, shape.cols)
+            rgb[vessel & (y < 0.15)] = np.array([210, 40, 30], dtype=np.uint8)
+            rgb[vessel & (y >= 0.15)] = np.array([30, 60, 220], dtype=np.uint8)
             _set_pixels(ds, rgb, bits_stored=8, photometric="RGB")
             out.append(_apply_extra(ds, study))
     return out
@@ -916,7 +944,7 @@ def _build_nm(study: _Study, shape: _Shape) -> list[Dataset]:
             ds.PixelSpacing = [_ds(400 / shape.cols), _ds(400 / shape.cols)]  # NM Image Pixel, type 2
             ds.CountsAccumulated = int(pixels.sum(dtype=np.uint64))
             ds.AcquisitionTerminationCondition = "TIME"
-            # NM Multi-frame (C.8.8.4): the vectors index each frame.
+            # NM Multi-frame (C.8.4.8): for TOMO these four vectors index each frame.
             ds.NumberOfFrames = frames
             ds.FrameIncrementPointer = [(0x0054, 0x0010), (0x0054, 0x0020), (0x0054, 0x0050), (0x0054, 0x0090)]
             ds.NumberOfEnergyWindows = 1
@@ -985,14 +1013,18 @@ def _rt_series(ds: Dataset) -> None:
             delattr(ds, keyword)
 
 
-def _ellipse_contour(cy: float, cx: float, ry: float, rx: float, z: float, half_fov: float,
-                     points: int = 24) -> list[str]:
-    """Contour Data (x\\y\\z triplets in mm) of a phantom ellipse at height z."""
+def _ellipse_contour(cy: float, cx: float, ry: float, rx: float, z: float,
+                     half_width: float, half_height: float, points: int = 24) -> list[str]:
+    """Contour Data (x\\y\\z triplets in mm) of a phantom ellipse at height z.
+
+    The phantom is drawn in coordinates normalised to the image, so scaling
+    by half the field of view in each direction lands on the same tissue.
+    """
     data = []
     for k in range(points):
         angle = 2 * math.pi * k / points
-        data += [_ds(half_fov * (cx + rx * math.cos(angle))),
-                 _ds(half_fov * (cy + ry * math.sin(angle))), _ds(z)]
+        data += [_ds(half_width * (cx + rx * math.cos(angle))),
+                 _ds(half_height * (cy + ry * math.sin(angle))), _ds(z)]
     return data
 
 
@@ -1012,7 +1044,8 @@ def _build_rt(study: _Study, shape: _Shape, *, with_plan: bool) -> list[Dataset]
     ct = _build_ct(study, ct_shape)
     out = list(ct)
     ct_series = _Series(ct[0].SeriesInstanceUID, 1, "CT", "", study.time, "", ct[0].FrameOfReferenceUID)
-    half_fov = float(ct[0].PixelSpacing[0]) * shape.cols / 2
+    half_width = float(ct[0].PixelSpacing[1]) * shape.cols / 2
+    half_height = float(ct[0].PixelSpacing[0]) * shape.rows / 2
 
     # --- Structure set -----------------------------------------------------
     ss_series = _Series(_uid("series", study.seed, study.uid, "RTSTRUCT"), 2, "RTSTRUCT",
@@ -1071,7 +1104,7 @@ def _build_rt(study: _Study, shape: _Shape, *, with_plan: bool) -> list[Dataset]
             contour = Dataset()
             contour.ContourImageSequence = DicomSequence([image_ref(sop_class, sop_uid)])
             contour.ContourGeometricType = "CLOSED_PLANAR"
-            contour.ContourData = _ellipse_contour(cy, cx, ry, rx, z, half_fov)
+            contour.ContourData = _ellipse_contour(cy, cx, ry, rx, z, half_width, half_height)
             contour.NumberOfContourPoints = len(contour.ContourData) // 3
             contour.ContourNumber = len(contours) + 1
             contours.append(contour)
@@ -1109,7 +1142,8 @@ def _build_rt(study: _Study, shape: _Shape, *, with_plan: bool) -> list[Dataset]
     plan.RTPlanGeometry = "PATIENT"
     plan.ReferencedStructureSetSequence = DicomSequence([image_ref(ss.SOPClassUID, ss.SOPInstanceUID)])
     plan.PlanIntent = "CURATIVE"
-    isocenter = [_ds(half_fov * 0.3), _ds(half_fov * 0.25), _ds(images[len(images) // 2][2])]
+    # Isocentre at the centre of the PTV, on its middle slice.
+    isocenter = [_ds(half_width * 0.3), _ds(half_height * 0.25), _ds(images[len(images) // 2][2])]
     # RT Prescription (C.8.8.10)
     target = Dataset()
     target.DoseReferenceNumber = 1
@@ -1183,9 +1217,9 @@ def _build_rt(study: _Study, shape: _Shape, *, with_plan: bool) -> list[Dataset]
         first.PatientSupportRotationDirection = "NONE"
         first.TableTopEccentricAngle = 0
         first.TableTopEccentricRotationDirection = "NONE"
-        first.TableTopVerticalPosition = ""
-        first.TableTopLongitudinalPosition = ""
-        first.TableTopLateralPosition = ""
+        first.TableTopVerticalPosition = -120
+        first.TableTopLongitudinalPosition = 850
+        first.TableTopLateralPosition = 0
         first.IsocenterPosition = isocenter
         first.CumulativeMetersetWeight = 0
         last = Dataset()
@@ -1199,10 +1233,31 @@ def _build_rt(study: _Study, shape: _Shape, *, with_plan: bool) -> list[Dataset]
     return out
 
 
+def _checked_extra(extra: dict | None) -> dict:
+    """Refuse keywords that are not in the DICOM dictionary, before any work.
+
+    pydicom would otherwise store a misspelt keyword as a plain Python
+    attribute and the caller's override would silently go missing.
+    """
+    extra = dict(extra or {})
+    unknown = [k for k in extra if tag_for_keyword(k) is None]
+    if unknown:
+        raise ValueError(f"not DICOM keywords: {', '.join(sorted(unknown))}")
+    return extra
+
+
 def _apply_extra(ds: Dataset, study: _Study) -> Dataset:
-    """Overlay the caller's top-level attributes (by keyword) on an instance."""
+    """Overlay the caller's top-level attributes (by keyword) on an instance.
+
+    A value of None removes the attribute, so a lab can stage an object
+    that lacks something on purpose.
+    """
     for keyword, value in study.extra.items():
-        setattr(ds, keyword, value)
+        if value is None:
+            if keyword in ds:
+                delattr(ds, keyword)
+        else:
+            setattr(ds, keyword, value)
     return ds
 
 
@@ -1230,14 +1285,15 @@ def _study_context(seed: int, modality: str, *, patient: dict | None, study_uid:
                    station_ae: str | None, extra: dict | None) -> _Study:
     """Decide every study-level value for a seed, honouring the caller's."""
     rng = _rng("study", seed, modality)
-    patient = dict(patient) if patient is not None else generate_patient(seed)
+    # A partial patient is completed from the seed, so callers can pin just a name.
+    patient = {**generate_patient(seed), **(patient or {})}
     if study_date is None:
         birth = _parse_da(patient["PatientBirthDate"])
         earliest = max(EARLIEST_STUDY_DAY, birth + timedelta(days=1))
         span = max((REFERENCE_DAY - earliest).days, 0)
         study_date = _da(earliest + timedelta(days=rng.randint(0, span)))
-    hour, minute = rng.randint(7, 18), rng.randrange(0, 60)
-    number = _patient_number(seed * 7 + len(modality))
+    start = f"{rng.randint(7, 18):02d}{rng.randrange(60):02d}{rng.randrange(60):02d}"  # office hours
+    number = _scramble(seed * len(MODALITIES) + MODALITIES.index(modality), _ACCESSION_MULTIPLIER)
     return _Study(
         seed=seed,
         modality=modality,
@@ -1247,11 +1303,11 @@ def _study_context(seed: int, modality: str, *, patient: dict | None, study_uid:
         study_id=f"{number % 100000:05d}",
         description=study_description or rng.choice(_DESCRIPTIONS[modality]),
         date=study_date,
-        time=f"{hour:02d}{minute:02d}{rng.randrange(60):02d}",
+        time=start,
         referring=referring_physician if referring_physician is not None else rng.choice(_PHYSICIANS),
         station=station_ae or _STATIONS[modality],
-        rng=rng,
-        extra=dict(extra or {}),
+        operator=rng.choice(_OPERATORS),
+        extra=_checked_extra(extra),
     )
 
 
@@ -1281,7 +1337,7 @@ def generate_study(
     planning CT of `images_per_series` slices, an RT Structure Set and an RT
     Plan; "RTSTRUCT" the same without the plan; `series_count` does not apply
     to them. `extra` sets or overrides top-level attributes by keyword on
-    every instance. Unspecified values come from the seed.
+    every instance (None removes one). Unspecified values come from the seed.
     """
     key = modality.upper()
     if key not in _BUILDERS:
@@ -1313,20 +1369,24 @@ _BUILDERS = {
 
 
 def iter_ct_series(seed: int, slices: int, *, rows: int = 512, columns: int = 512,
-                   patient: dict | None = None, **study_values) -> Iterator[Dataset]:
+                   patient: dict | None = None, study_uid: str | None = None,
+                   accession_number: str | None = None, study_description: str | None = None,
+                   study_date: str | None = None, referring_physician: str | None = None,
+                   station_ae: str | None = None, extra: dict | None = None) -> Iterator[Dataset]:
     """Yield one CT series slice by slice, for benchmarks and bulk loads.
 
     Same content as generate_study(seed, "CT", images_per_series=slices, ...)
     but lazy, so a thousand 512x512 images never sit in memory together.
-    `study_values` takes generate_study's study-level keywords.
+    Measured on the development machine: 1,000 slices of 512x512 in about
+    0.65 s, or 3.3 s including write_study to local disk.
     """
-    study = _study_context(seed, "CT", patient=patient, study_uid=study_values.get("study_uid"),
-                           accession_number=study_values.get("accession_number"),
-                           study_description=study_values.get("study_description"),
-                           study_date=study_values.get("study_date"),
-                           referring_physician=study_values.get("referring_physician"),
-                           station_ae=study_values.get("station_ae"), extra=study_values.get("extra"))
-    series = _series_list(study, "CT", _Shape(1, slices, rows, columns, None), ("Axial",), "CHEST")[0]
+    if slices < 1 or rows < 8 or columns < 8:
+        raise ValueError("need at least one slice of 8x8 pixels")
+    study = _study_context(seed, "CT", patient=patient, study_uid=study_uid,
+                           accession_number=accession_number, study_description=study_description,
+                           study_date=study_date, referring_physician=referring_physician,
+                           station_ae=station_ae, extra=extra)
+    series = _ct_series(study, _Shape(1, slices, rows, columns, None))[0]
     yield from _iter_ct(study, series, slices, rows, columns)
 
 
@@ -1334,31 +1394,40 @@ def generate_studies(seed: int, count: int, modalities: Sequence[str] = ("CT", "
                      *, prior_rate: float = 0.35, **study_options) -> Iterator[list[Dataset]]:
     """Yield `count` studies spread over several patients, some with priors.
 
-    About `prior_rate` of the studies are priors: an earlier study of a
-    patient who also has a later one, months to years before it, as a
-    comparison exam would be. `study_options` go to generate_study (sizes,
-    series_count, extra...).
+    About `prior_rate` of the patients come back: they get two to four
+    studies, each 2 to 30 months after the one before, usually of the same
+    modality, the way follow-up exams and the priors a radiologist compares
+    against arise. Studies come oldest first for each patient.
+    `study_options` go to generate_study (sizes, series_count, extra...).
+    Patient IDs, Study Instance UIDs and accession numbers are unique within
+    a call and across calls with seeds below 1000.
     """
     rng = _rng("studies", seed)
-    patient_seed = seed * 1000
     made = 0
+    patient_index = 0
     while made < count:
-        patient_seed += 1
+        patient_seed = seed * 100_000 + patient_index
+        patient_index += 1
         patient = generate_patient(patient_seed)
         visits = 1
         while visits < 4 and made + visits < count and rng.random() < prior_rate:
             visits += 1
-        # Newest first: each prior is 2 to 30 months before the next.
-        day = REFERENCE_DAY - timedelta(days=rng.randint(0, 400))
         birth = _parse_da(patient["PatientBirthDate"])
+        day = REFERENCE_DAY - timedelta(days=rng.randint(0, 400))
         dates = []
         for _ in range(visits):
             dates.append(max(day, birth + timedelta(days=1)))
             day -= timedelta(days=rng.randint(60, 900))
+        modality = rng.choice(list(modalities))
         for visit, day in enumerate(reversed(dates)):
-            modality = rng.choice(list(modalities))
-            yield generate_study(patient_seed * 10 + visit, modality, patient=patient,
-                                 study_date=_da(day), **study_options)
+            if rng.random() < 0.3:
+                modality = rng.choice(list(modalities))
+            yield generate_study(
+                patient_seed * 10 + visit, modality, patient=patient, study_date=_da(day),
+                study_uid=_uid("studies", seed, made),
+                accession_number=f"B{_scramble(seed * 100_000 + made, _ACCESSION_MULTIPLIER):08d}",
+                **study_options,
+            )
             made += 1
 
 

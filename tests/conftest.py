@@ -18,6 +18,7 @@ from academy import create_app, database
 from academy.extensions import db
 
 POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -28,6 +29,9 @@ def base_config(data_dir: Path, database_url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # A small fixture track keeps the tests independent of the real banks (tested on their own).
+        "ACADEMY_CURRICULA_DIR": FIXTURE_CONTENT / "curricula",
+        "ACADEMY_QUESTION_BANKS_DIR": FIXTURE_CONTENT / "question_banks",
     }
 
 

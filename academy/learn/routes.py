@@ -1,10 +1,18 @@
-"""The trainee's side: the landing page and the dashboard."""
+"""The trainee's side: landing page, dashboard, tracks, modules and lessons."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
+from academy import clock
 from academy.access import ANY_ROLE, role_required
+from academy.auth.forms import EmptyForm
+from academy.exams import review, standing
+from academy.extensions import db
+from academy.learn import progress
+from academy.learn.links import render_for
+from academy.models import Lesson, LessonProgress, Module, ModuleAsset, Track
 
 bp = Blueprint("learn", __name__)
 
@@ -19,4 +27,98 @@ def index():
 @bp.get("/dashboard")
 @role_required(*ANY_ROLE)
 def dashboard():
-    return render_template("learn/dashboard.html")
+    statuses = progress.statuses(db.session, current_user.id)
+    readiness, weakest = {}, []
+    for code, status in statuses.items():
+        if status.locked_by:
+            continue
+        estimates = standing.masteries(db.session, current_user.id, status.track)
+        readiness[code] = standing.track_readiness(db.session, current_user.id, status.track, estimates)
+        if any(e.answers for e in estimates.values()):
+            weakest += sorted(estimates, key=lambda key: estimates[key].mean)[:2]
+    return render_template("learn/dashboard.html", statuses=statuses, readiness=readiness,
+                           next_lessons=progress.next_steps(db.session, current_user.id, weakest),
+                           due_reviews=review.due_count(db.session, current_user.id, clock.now()))
+
+
+def _track_or_404(code: str) -> Track:
+    track = db.session.scalar(select(Track).where(Track.code == code))
+    if track is None:
+        abort(404)
+    return track
+
+
+def _module_or_404(code: str, key: str) -> Module:
+    module = db.session.scalar(select(Module).join(Track).where(Track.code == code, Module.key == key,
+                                                                 Module.retired.is_(False)))
+    if module is None:
+        abort(404)
+    return module
+
+
+@bp.get("/tracks/<code>")
+@role_required(*ANY_ROLE)
+def track(code: str):
+    track = _track_or_404(code)
+    status = progress.statuses(db.session, current_user.id)[track.code]
+    done = progress.done_lessons(db.session, current_user.id)
+    estimates = standing.masteries(db.session, current_user.id, track)
+    return render_template("learn/track.html", track=track, status=status, done=done, estimates=estimates,
+                           lock_reason=progress.lock_reason(status))
+
+
+@bp.get("/tracks/<code>/modules/<module>")
+@role_required(*ANY_ROLE)
+def module(code: str, module: str):
+    module = _module_or_404(code, module)
+    status = progress.statuses(db.session, current_user.id)[code]
+    if status.locked_by:
+        return render_template("learn/locked.html", track=module.track, reason=progress.lock_reason(status)), 403
+    return render_template("learn/module.html", module=module, introduction=render_for(module, module.introduction),
+                           done=progress.done_lessons(db.session, current_user.id))
+
+
+@bp.route("/tracks/<code>/modules/<module>/lessons/<lesson>", methods=["GET", "POST"])
+@role_required(*ANY_ROLE)
+def lesson(code: str, module: str, lesson: str):
+    module = _module_or_404(code, module)
+    status = progress.statuses(db.session, current_user.id)[code]
+    if status.locked_by:
+        return render_template("learn/locked.html", track=module.track, reason=progress.lock_reason(status)), 403
+    lesson_row = next((item for item in module.lessons if item.key == lesson and not item.retired), None)
+    if lesson_row is None:
+        abort(404)
+    form = EmptyForm()
+    results = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        answers = {item["id"]: request.form.getlist(f"answer-{item['id']}") for item in lesson_row.self_check}
+        results = progress.complete_lesson(db.session, current_user.id, lesson_row, answers, clock.now())
+        db.session.commit()
+        flash("Lesson complete." if not results else
+              f"Lesson complete: {sum(r.correct for r in results)} of {len(results)} self-check answers right.",
+              "success")
+    lessons = [item for item in module.lessons if not item.retired]
+    index = lessons.index(lesson_row)
+    record = db.session.scalar(select(LessonProgress).where(LessonProgress.user_id == current_user.id,
+                                                            LessonProgress.lesson_id == lesson_row.id))
+    return render_template(
+        "learn/lesson.html", module=module, lesson=lesson_row, body=render_for(module, lesson_row.body), form=form,
+        self_check=progress.public_self_check(lesson_row) if results is None else None, results=results,
+        record=record, previous=lessons[index - 1] if index else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None)
+
+
+@bp.get("/tracks/<code>/modules/<module>/assets/<name>")
+@role_required(*ANY_ROLE)
+def asset(code: str, module: str, name: str):
+    module = _module_or_404(code, module)
+    asset = db.session.scalar(select(ModuleAsset).where(ModuleAsset.module_id == module.id, ModuleAsset.name == name))
+    if asset is None:
+        abort(404)
+    response = Response(asset.data, mimetype=asset.media_type)
+    # An SVG opened on its own must not run anything, whatever it contains.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

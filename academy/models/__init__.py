@@ -1,9 +1,15 @@
 """Platform models, one module per domain. Importing this package registers every table."""
 from academy.models.audit import AuditEvent
 from academy.models.base import Base, utcnow
+from academy.models.content import (
+    ContentState, Domain, Lesson, Module, ModuleAsset, Question, QuestionVersion, Track,
+)
+from academy.models.exams import Attempt, ExamItem, ExamSession, LessonProgress, QuestionReport, ReviewCard
 from academy.models.people import ROLE_NAMES, SITE_ADMIN, Cohort, CohortMember, Membership, Organization, Role, User
 
 __all__ = [
+    "Attempt", "ExamItem", "ExamSession", "LessonProgress", "QuestionReport", "ReviewCard",
+    "ContentState", "Domain", "Lesson", "Module", "ModuleAsset", "Question", "QuestionVersion", "Track",
     "AuditEvent", "Base", "utcnow", "ROLE_NAMES", "SITE_ADMIN", "Cohort", "CohortMember", "Membership", "Organization",
     "Role", "User",
 ]

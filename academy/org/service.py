@@ -33,3 +33,19 @@ def organizations_overview(session: Session) -> list[tuple[Organization, int]]:
                            .outerjoin(counts, counts.c.organization_id == Organization.id)
                            .order_by(Organization.name))
     return [(org, n) for org, n in rows]
+
+
+def visible_trainee_ids(session: Session, user: User) -> set[int]:
+    """Whose results this user may see: an org admin, everyone in the organisation; an instructor, the
+    trainees of the cohorts they teach; anyone else, only themselves."""
+    membership = user.membership
+    if membership is None:
+        return {user.id}
+    if membership.role == Role.ORG_ADMIN:
+        return set(session.scalars(select(Membership.user_id).where(
+            Membership.organization_id == membership.organization_id)))
+    if membership.role == Role.INSTRUCTOR:
+        taught = select(CohortMember.cohort_id).where(CohortMember.user_id == user.id, CohortMember.as_instructor)
+        return set(session.scalars(select(CohortMember.user_id).where(
+            CohortMember.cohort_id.in_(taught), CohortMember.as_instructor.is_(False))))
+    return {user.id}

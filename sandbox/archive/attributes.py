@@ -69,4 +69,12 @@ def read_header(fp: BytesIO, transfer_syntax: str) -> Dataset:
     fp.seek(0)
     ds = read_dataset(fp, ts.is_implicit_VR, ts.is_little_endian, stop_when=_stop)
     ds.set_original_encoding(ts.is_implicit_VR, ts.is_little_endian, None)
+    if not len(ds):
+        raise ValueError("no data elements")
+    for tag in ds.keys():  # pydicom reads a truncated value without complaint
+        raw = ds.get_item(tag)
+        length = getattr(raw, "length", None)
+        value = getattr(raw, "value", None)
+        if isinstance(value, bytes) and length not in (None, 0xFFFFFFFF) and len(value) != length:
+            raise ValueError(f"element {tag} is truncated ({len(value)} of {length} bytes)")
     return ds

@@ -21,6 +21,8 @@ class Services:
     files: FileStore
     config: SandboxConfig
     outgoing: object  # sandbox.archive.outgoing.Outgoing
+    # (host, port) of this process's listener, once bound: where <CODE>_WS lives.
+    own_address: tuple[str, int] | None = None
 
 
 @dataclass
@@ -35,6 +37,8 @@ class AssociationContext:
     peer: tuple[str, int]
     services: Services
     operations: int = 0
+    # (kind, summary, details) of a C-MOVE/C-GET whose final response is still to be sent
+    pending_final: tuple | None = None
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -59,6 +63,14 @@ class AssociationContext:
             status=status, association=self.id, calling_ae=self.calling_ae,
             called_ae=self.called_ae, **details,
         )
+
+    def resolve_node(self, ae_title: str):
+        """(NodeInfo | None) for a destination; journals the misset_node fault if it bends it."""
+        node, misset = self.partition.resolve_node(ae_title, self.services.own_address)
+        if misset:
+            self.fault_fired("misset_node", f"{node.ae_title} resolved to port {node.port}",
+                             ae_title=node.ae_title)
+        return node
 
     def fault_fired(self, kind: str, summary: str, **details) -> None:
         self.record("fault.fired", f"fault {kind}: {summary}", fault=kind, **details)

@@ -287,6 +287,9 @@ def response(row, query: Query, identifier: Dataset, retrieve_ae: str) -> Datase
         if isinstance(value, str) and not value.isascii():
             non_ascii = True
         setattr(ds, kw, value)
+    # PS3.4 C.4.1.1.3.2: each response names its level and where to retrieve from
+    ds.QueryRetrieveLevel = query.level
+    ds.RetrieveAETitle = retrieve_ae
     if non_ascii:
         ds.SpecificCharacterSet = "ISO_IR 192"
     return ds

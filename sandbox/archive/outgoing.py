@@ -46,11 +46,12 @@ class Outgoing:
         return check_destination(node.host, self.config.allowed_networks)
 
     def associate(self, calling_ae: str, node: NodeInfo, contexts, *, evt_handlers=(),
-                  ) -> Association:
+                  ext_neg=None) -> Association:
+        """Associate with a registered `node` (DestinationRefused if policy forbids it)."""
         ae = self.make_ae(calling_ae)
         return ae.associate(
             self.address(node), node.port, contexts=contexts, ae_title=node.ae_title,
-            max_pdu=self.config.max_pdu,
+            max_pdu=self.config.max_pdu, ext_neg=ext_neg,
             evt_handlers=[*NODELAY_HANDLERS, *evt_handlers],
         )
 

@@ -74,6 +74,14 @@ def is_success(status: int | None) -> bool:
     return status == SUCCESS
 
 
+def is_failure(status: int | None) -> bool:
+    """Neither success nor warning (PS3.7 C: warnings are B000-BFFF, 0107, 0116)."""
+    if status is None:
+        return True
+    return not (status == SUCCESS or 0xB000 <= status <= 0xBFFF or status in (0x0107, 0x0116)
+                or is_pending(status))
+
+
 def is_pending(status: int | None) -> bool:
     return status in (PENDING, PENDING_OPTIONAL_KEYS_UNSUPPORTED)
 

@@ -16,7 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from sandbox.db import Base, UTCDateTime, utcnow
 
-_PARTITION_FK = ForeignKey("sandbox_partitions.id", ondelete="CASCADE")
+
+
+def _partition_fk() -> ForeignKey:
+    return ForeignKey("sandbox_partitions.id", ondelete="CASCADE")
 
 
 class Patient(Base):
@@ -27,7 +30,7 @@ class Patient(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partition_id: Mapped[int] = mapped_column(_PARTITION_FK)
+    partition_id: Mapped[int] = mapped_column(_partition_fk())
     store: Mapped[str] = mapped_column(String(12))
     patient_id: Mapped[str] = mapped_column(String(64))
     patient_name: Mapped[str] = mapped_column(String(324), default="")
@@ -44,7 +47,7 @@ class Study(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partition_id: Mapped[int] = mapped_column(_PARTITION_FK)
+    partition_id: Mapped[int] = mapped_column(_partition_fk())
     store: Mapped[str] = mapped_column(String(12))
     patient_pk: Mapped[int] = mapped_column(
         ForeignKey("sandbox_patients.id", ondelete="CASCADE"), index=True
@@ -66,7 +69,7 @@ class Series(Base):
     __table_args__ = (UniqueConstraint("partition_id", "store", "series_uid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partition_id: Mapped[int] = mapped_column(_PARTITION_FK)
+    partition_id: Mapped[int] = mapped_column(_partition_fk())
     store: Mapped[str] = mapped_column(String(12))
     study_pk: Mapped[int] = mapped_column(
         ForeignKey("sandbox_studies.id", ondelete="CASCADE"), index=True
@@ -83,7 +86,7 @@ class Instance(Base):
     __table_args__ = (UniqueConstraint("partition_id", "store", "sop_instance_uid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partition_id: Mapped[int] = mapped_column(_PARTITION_FK)
+    partition_id: Mapped[int] = mapped_column(_partition_fk())
     store: Mapped[str] = mapped_column(String(12))
     series_pk: Mapped[int] = mapped_column(
         ForeignKey("sandbox_series.id", ondelete="CASCADE"), index=True

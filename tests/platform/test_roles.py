@@ -7,28 +7,58 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import csrf_from
+
 ROLES = ["anonymous", "trainee", "instructor", "org_admin", "site_admin"]
 EVERYONE = {"anonymous", "trainee", "instructor", "org_admin", "site_admin"}
 SIGNED_IN = EVERYONE - {"anonymous"}
 
-# path -> roles that get the page (200); the others get 403, and anonymous users a redirect to /login.
+LEARNERS = SIGNED_IN
+STAFF = {"instructor", "org_admin"}
+LESSON = "/tracks/TST1/modules/basics/lessons/01-ports"
+
+# rule -> (a URL to open, roles that get it, the status they get). Other signed-in roles get 403 and
+# anonymous users a redirect to /login. Objects that do not exist or belong to someone else are
+# refused with 404 (tested where those objects are made).
 EXPECTED = {
-    "/": {"anonymous"},  # signed-in users are sent on to their dashboard
-    "/login": {"anonymous"},
-    "/healthz": EVERYONE,
-    "/dashboard": SIGNED_IN,
-    "/account/password": SIGNED_IN,
-    "/cohorts": {"instructor", "org_admin"},
-    "/organization": {"org_admin"},
-    "/site": {"site_admin"},
+    "/": ("/", {"anonymous"}, 200),  # signed-in users are sent on to their dashboard
+    "/login": ("/login", {"anonymous"}, 200),
+    "/healthz": ("/healthz", EVERYONE, 200),
+    "/dashboard": ("/dashboard", SIGNED_IN, 200),
+    "/account/password": ("/account/password", SIGNED_IN, 200),
+    "/cohorts": ("/cohorts", STAFF, 200),
+    "/organization": ("/organization", {"org_admin"}, 200),
+    "/site": ("/site", {"site_admin"}, 200),
+    "/tracks/<code>": ("/tracks/TST1", LEARNERS, 200),
+    "/tracks/<code>/modules/<module>": ("/tracks/TST1/modules/basics", LEARNERS, 200),
+    "/tracks/<code>/modules/<module>/lessons/<lesson>": (LESSON, LEARNERS, 200),
+    "/tracks/<code>/modules/<module>/assets/<name>": ("/tracks/TST1/modules/basics/assets/flow.svg", LEARNERS, 200),
+    "/practice": ("/practice", LEARNERS, 200),
+    "/practice/<code>": ("/practice/TST1", LEARNERS, 200),
+    "/review": ("/review", LEARNERS, 200),
+    "/standing": ("/standing", LEARNERS, 200),
+    "/exams": ("/exams", LEARNERS, 200),
+    "/exams/<int:exam_id>": ("/exams/999999", LEARNERS, 404),
+    "/exams/<int:exam_id>/<int:position>": ("/exams/999999/1", LEARNERS, 404),
+    "/exams/<int:exam_id>/results": ("/exams/999999/results", LEARNERS, 404),
+    "/instructor/items/<code>": ("/instructor/items/TST1", STAFF, 200),
 }
-POST_ONLY = {"/logout"}
+# POST-only rules -> (URL, roles allowed past the role check, the status a request without a real object gets)
+POST_ONLY = {
+    "/logout": ("/logout", SIGNED_IN, 302),
+    "/practice/<code>/answer": ("/practice/TST1/answer", LEARNERS, 404),
+    "/questions/<int:version_id>/flag": ("/questions/999999/flag", LEARNERS, 404),
+    "/questions/<int:version_id>/report": ("/questions/999999/report", LEARNERS, 404),
+    "/review/answer": ("/review/answer", LEARNERS, 404),
+    "/exams/<code>/start": ("/exams/NOPE/start", LEARNERS, 404),
+    "/exams/<int:exam_id>/submit": ("/exams/999999/submit", LEARNERS, 404),
+}
 PUBLIC_PREFIXES = ("/static/", "/bootstrap/")
 
 
 def test_every_route_is_in_the_matrix(app):
     routes = {rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith(PUBLIC_PREFIXES)}
-    missing = routes - set(EXPECTED) - POST_ONLY
+    missing = routes - set(EXPECTED) - set(POST_ONLY)
     assert not missing, f"routes without an access decision in tests/platform/test_roles.py: {sorted(missing)}"
 
 
@@ -36,16 +66,33 @@ def test_every_route_is_in_the_matrix(app):
 def test_each_role_gets_exactly_the_pages_meant_for_it(client, auth, accounts, role):
     if role != "anonymous":
         assert auth.login(accounts[role]).status_code == 302
-    for path, allowed in EXPECTED.items():
+    for rule, (path, allowed, status) in EXPECTED.items():
         response = client.get(path)
         if role in allowed:
-            assert response.status_code == 200, f"{role} should open {path}"
+            assert response.status_code == status, f"{role} should get {status} from {path}"
         elif role == "anonymous":
             assert response.status_code == 302 and "/login" in response.headers["Location"], path
         elif path in ("/", "/login"):
             assert response.status_code == 302, f"{role} is sent on from {path}"
         else:
             assert response.status_code == 403, f"{role} must not open {path}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_may_post_only_where_it_is_allowed(client, auth, accounts, role):
+    if role != "anonymous":
+        auth.login(accounts[role])
+    for rule, (path, allowed, status) in POST_ONLY.items():
+        token = csrf_from(client.get("/login" if role == "anonymous" else "/account/password").get_data(as_text=True))
+        response = client.post(path, data={"csrf_token": token})
+        if role == "anonymous":
+            assert response.status_code == 302 and "/login" in response.headers["Location"], path
+        elif role in allowed:
+            assert response.status_code == status, f"{role} posting to {path}: {response.status_code}"
+        else:
+            assert response.status_code == 403, f"{role} must not post to {path}"
+        if rule == "/logout" and role != "anonymous":
+            auth.login(accounts[role])
 
 
 def test_an_instructor_sees_only_the_cohorts_they_teach(app, client, auth, accounts):

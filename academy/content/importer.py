@@ -1,0 +1,151 @@
+"""Writing a loaded bundle into the database: upsert by stable keys, new versions only on change."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from academy.content.loader import ASSET_TYPES, Bundle, LoadedTrack
+from academy.models.content import Domain, Lesson, Module, ModuleAsset, Question, QuestionVersion, Track
+
+
+@dataclass
+class ImportReport:
+    tracks: int = 0
+    modules: int = 0
+    lessons: int = 0
+    questions: int = 0
+    new_versions: int = 0
+    retired: list[str] = field(default_factory=list)
+
+
+def content_hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def question_payload(spec) -> dict:
+    """The fields of a question that make up one version (everything a trainee sees or is graded on)."""
+    data = spec.model_dump(mode="json", exclude={"id"})
+    return {"type": data["type"], "difficulty": data["difficulty"], "stem": data["stem"],
+            "exhibit": data["exhibit"], "choices": data["choices"], "answer": data["answer"],
+            "explanation": data["explanation"], "references": data["references"]}
+
+
+def import_bundle(session: Session, bundle: Bundle) -> ImportReport:
+    """Bring the database in line with `bundle`. The caller commits (or rolls back on error)."""
+    report = ImportReport()
+    existing_tracks = {t.code: t for t in session.scalars(select(Track).options(selectinload(Track.domains)))}
+    questions = {q.key: q for q in session.scalars(select(Question).options(selectinload(Question.current)))}
+    seen_questions: set[str] = set()
+    for position, (code, loaded) in enumerate(sorted(bundle.tracks.items(), key=lambda i: i[1].spec.order)):
+        track = existing_tracks.get(code) or Track(code=code)
+        session.add(track)
+        _update_track(track, loaded, position)
+        domains = _upsert_domains(session, track, loaded)
+        session.flush()
+        report.tracks += 1
+        _import_modules(session, track, loaded, domains, report)
+        for item in loaded.questions:
+            seen_questions.add(item.spec.id)
+            _upsert_question(session, questions, track, domains[item.domain], item.spec, report)
+    for key, question in questions.items():
+        if key not in seen_questions and not question.retired:
+            question.retired = True
+            report.retired.append(f"question {key}")
+    return report
+
+
+def _update_track(track: Track, loaded: LoadedTrack, position: int) -> None:
+    spec = loaded.spec
+    track.title, track.summary, track.description = spec.title, spec.summary, spec.description
+    track.position, track.requires = spec.order or position, list(spec.requires)
+    if loaded.blueprint:
+        exam = loaded.blueprint.exam
+        track.exam_length, track.exam_minutes, track.pass_mark = exam.length, exam.time_limit_minutes, exam.pass_mark
+
+
+def _upsert_domains(session: Session, track: Track, loaded: LoadedTrack) -> dict[str, Domain]:
+    domains = {d.key: d for d in track.domains}
+    for position, spec in enumerate(loaded.spec.domains):
+        domain = domains.get(spec.key)
+        if domain is None:
+            domain = domains[spec.key] = Domain(track=track, key=spec.key)
+            session.add(domain)
+        domain.title, domain.summary, domain.weight, domain.position = spec.title, spec.summary, spec.weight, position
+    return domains
+
+
+def _import_modules(session: Session, track: Track, loaded: LoadedTrack, domains: dict[str, Domain],
+                    report: ImportReport) -> None:
+    modules = {m.key: m for m in session.scalars(
+        select(Module).where(Module.track_id == track.id).options(selectinload(Module.lessons)))}
+    seen = set()
+    for position, item in enumerate(loaded.modules):
+        spec = item.spec
+        seen.add(spec.id)
+        module = modules.get(spec.id) or Module(track=track, key=spec.id)
+        session.add(module)
+        module.domain = domains[spec.domain]
+        module.title, module.summary, module.objectives = spec.title, spec.summary, list(spec.objectives)
+        module.introduction, module.minutes, module.position, module.retired = item.introduction, spec.minutes, position, False
+        session.flush()
+        report.modules += 1
+        lessons = {lesson.key: lesson for lesson in module.lessons}
+        for lesson_position, loaded_lesson in enumerate(item.lessons):
+            payload = {"title": loaded_lesson.spec.title, "body": loaded_lesson.body,
+                       "self_check": [q.model_dump(mode="json") for q in loaded_lesson.spec.self_check]}
+            digest = content_hash(payload)
+            lesson = lessons.pop(loaded_lesson.key, None)
+            if lesson is None:
+                lesson = Lesson(module=module, key=loaded_lesson.key, version=1, content_hash=digest)
+                session.add(lesson)
+            elif lesson.content_hash != digest:
+                lesson.version += 1
+                lesson.content_hash = digest
+                report.new_versions += 1
+            lesson.title, lesson.body, lesson.self_check = payload["title"], payload["body"], payload["self_check"]
+            lesson.minutes, lesson.position, lesson.words, lesson.retired = (
+                loaded_lesson.spec.minutes, lesson_position, loaded_lesson.words, False)
+            report.lessons += 1
+        for gone in lessons.values():
+            if not gone.retired:
+                gone.retired = True
+                report.retired.append(f"lesson {module.key}/{gone.key}")
+        _replace_assets(session, module, item.assets)
+    for key, module in modules.items():
+        if key not in seen and not module.retired:
+            module.retired = True
+            report.retired.append(f"module {track.code}/{key}")
+
+
+def _replace_assets(session: Session, module: Module, assets: dict) -> None:
+    current = {a.name: a for a in session.scalars(select(ModuleAsset).where(ModuleAsset.module_id == module.id))}
+    for name, path in assets.items():
+        data = path.read_bytes()
+        asset = current.pop(name, None) or ModuleAsset(module_id=module.id, name=name)
+        asset.data, asset.media_type = data, ASSET_TYPES[path.suffix]
+        session.add(asset)
+    for stale in current.values():
+        session.delete(stale)
+
+
+def _upsert_question(session: Session, questions: dict, track: Track, domain: Domain, spec, report: ImportReport):
+    payload = question_payload(spec)
+    digest = content_hash(payload)
+    question = questions.get(spec.id)
+    if question is None:
+        question = questions[spec.id] = Question(key=spec.id, track=track, domain=domain)
+        session.add(question)
+    question.track, question.domain, question.retired = track, domain, False
+    report.questions += 1
+    if question.current is not None and question.current.content_hash == digest:
+        return
+    number = (question.current.number + 1) if question.current else 1
+    version = QuestionVersion(question=question, number=number, content_hash=digest, **payload)
+    session.add(version)
+    session.flush()
+    question.current = version
+    report.new_versions += number > 1

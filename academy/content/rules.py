@@ -1,0 +1,161 @@
+"""Rules that span files: ids unique, blueprints that fit, banks big and balanced enough, links that resolve."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from itertools import combinations
+
+from academy.content.loader import Bundle, LoadedTrack
+from academy.content.schema import CONSOLES, INTERNAL_LINK
+
+NEAR_DUPLICATE = 0.8  # Jaccard similarity of word sets above which two stems are the same question
+PLACEHOLDER = re.compile(r"\b(TODO|TBD|FIXME|lorem ipsum)\b", re.IGNORECASE)
+SCRIPTY_SVG = re.compile(rb"<script|\bon[a-z]+\s*=|javascript:|style\s*=|xlink:href\s*=\s*[\"']http|href\s*=\s*[\"']http",
+                         re.IGNORECASE)
+TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def check(bundle: Bundle, *, require_full_banks: bool = True) -> Bundle:
+    """Add every cross-file problem to `bundle.problems` and return the bundle."""
+    _unique_ids(bundle)
+    for track in bundle.tracks.values():
+        _requirements(bundle, track)
+        _blueprint(bundle, track, require_full_banks)
+        _bank_balance(bundle, track)
+        _near_duplicates(bundle, track)
+        _modules(bundle, track)
+    return bundle
+
+
+def exam_share(length: int, weight: int) -> int:
+    """How many of an exam's questions a domain of this weight gets (at least one)."""
+    return max(1, math.floor(length * weight / 100 + 0.5))
+
+
+def _unique_ids(bundle: Bundle) -> None:
+    seen: dict[str, str] = {}
+    for track in bundle.tracks.values():
+        items = [(q.spec.id, q.path, q.line) for q in track.questions]
+        items += [(c.id, lesson.path, 2) for m in track.modules for lesson in m.lessons for c in lesson.spec.self_check]
+        for qid, path, line in items:
+            if qid in seen:
+                bundle.problem(path, line, f"id '{qid}' is used twice (also in {seen[qid]})")
+            seen[qid] = str(path.name)
+
+
+def _requirements(bundle: Bundle, track: LoadedTrack) -> None:
+    for code in track.spec.requires:
+        if code not in bundle.tracks or code == track.spec.code:
+            bundle.problem(track.path / "track.yaml", 1, f"requires unknown track '{code}'")
+
+
+def _blueprint(bundle: Bundle, track: LoadedTrack, require_full_banks: bool) -> None:
+    path = track.path.parent.parent / "question_banks" / track.spec.code / "blueprint.yaml"
+    if track.blueprint is None:
+        if track.questions:
+            bundle.problem(path, 0, "a track with questions needs a blueprint.yaml")
+        return
+    weights = {d.key: d.weight for d in track.spec.domains}
+    if track.blueprint.track != track.spec.code:
+        bundle.problem(path, 1, f"track '{track.blueprint.track}' should be '{track.spec.code}'")
+    if track.blueprint.domains != weights:
+        bundle.problem(path, 1, f"domain weights must equal those in track.yaml: {weights}")
+    by_domain = Counter(q.domain for q in track.questions)
+    for question in track.questions:
+        if question.domain not in weights:
+            bundle.problem(question.path, 2, f"domain '{question.domain}' is not a domain of {track.spec.code}")
+            break
+    if not require_full_banks:
+        return
+    length = track.blueprint.exam.length
+    for key, weight in weights.items():
+        needed = 2 * exam_share(length, weight)
+        if by_domain[key] < needed:
+            bundle.problem(path, 1, f"domain '{key}' has {by_domain[key]} questions; two distinct "
+                                    f"{length}-question exams need at least {needed}")
+
+
+def _bank_balance(bundle: Bundle, track: LoadedTrack) -> None:
+    if not track.questions:
+        return
+    path = track.questions[0].path.parent
+    singles = [q.spec.answer for q in track.questions if q.spec.type == "single"]
+    if len(singles) >= 20:
+        counts = Counter(singles)
+        for letter in "abcd":
+            share = counts[letter] / len(singles)
+            if not 0.15 <= share <= 0.35:
+                bundle.problem(path, 0, f"'{letter}' is the answer to {share:.0%} of single-answer questions; "
+                                        "spread correct answers evenly over a-d (15-35% each)")
+    truefalse = sum(q.spec.type == "truefalse" for q in track.questions)
+    if truefalse > 0.10 * len(track.questions):
+        bundle.problem(path, 0, f"{truefalse} of {len(track.questions)} questions are true/false; at most 10%")
+
+
+def _tokens(question) -> frozenset[str]:
+    text = question.spec.stem + (question.spec.exhibit.content if question.spec.exhibit else "")
+    return frozenset(TOKEN.findall(text.lower()))
+
+
+def _near_duplicates(bundle: Bundle, track: LoadedTrack) -> None:
+    tokens = [(q, _tokens(q)) for q in track.questions]
+    for (first, a), (second, b) in combinations(tokens, 2):
+        if not a or not b or len(a & b) < NEAR_DUPLICATE * min(len(a), len(b)):
+            continue  # cheap bound: Jaccard cannot reach the threshold
+        similarity = len(a & b) / len(a | b)
+        if similarity > NEAR_DUPLICATE:
+            bundle.problem(second.path, second.line, f"'{second.spec.id}' repeats '{first.spec.id}' "
+                                                     f"({similarity:.0%} of the same words)")
+
+
+def _modules(bundle: Bundle, track: LoadedTrack) -> None:
+    domains = {d.key for d in track.spec.domains}
+    modules = {m.spec.id: m for m in track.modules}
+    for module in track.modules:
+        if module.spec.domain not in domains:
+            bundle.problem(module.path / "module.md", 2, f"domain '{module.spec.domain}' is not a domain of {track.spec.code}")
+        if not module.lessons:
+            bundle.problem(module.path, 0, "a module needs at least one lesson")
+        for name, asset in module.assets.items():
+            if asset.suffix == ".svg" and SCRIPTY_SVG.search(asset.read_bytes()):
+                bundle.problem(asset, 1, "SVG diagrams may hold shapes and text only: no script, event "
+                                         "handlers, style attributes or external links")
+        for lesson in module.lessons:
+            if len(lesson.body.split()) < 50:
+                bundle.problem(lesson.path, lesson.body_line, "the lesson is empty or too short to teach anything")
+            if PLACEHOLDER.search(lesson.body):
+                bundle.problem(lesson.path, lesson.body_line, "the lesson contains a placeholder (TODO, TBD, lorem ipsum)")
+            for number, line in enumerate(lesson.body.splitlines(), start=lesson.body_line):
+                for kind, target in INTERNAL_LINK.findall(line):
+                    error = resolve_error(bundle, track, modules, kind, target)
+                    if error:
+                        bundle.problem(lesson.path, number, error)
+                for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", line):
+                    if image not in module.assets:
+                        bundle.problem(lesson.path, number, f"image '{image}' is not a file in the module folder")
+
+
+def resolve_error(bundle: Bundle, track: LoadedTrack, modules: dict, kind: str, target: str) -> str | None:
+    """Why an internal link does not resolve, or None when it does."""
+    if kind == "console":
+        return None if target in CONSOLES else f"console '{target}' does not exist; use one of {', '.join(CONSOLES)}"
+    if kind == "track":
+        return None if target in bundle.tracks else f"track '{target}' does not exist"
+    if kind == "lab":
+        labs = getattr(bundle, "labs", {})
+        return None if target in labs else f"lab '{target}' does not exist"
+    parts = target.split("/")
+    other = track
+    if len(parts) == (3 if kind == "lesson" else 2):
+        other = bundle.tracks.get(parts[0])
+        parts = parts[1:]
+        if other is None:
+            return f"track in '{target}' does not exist"
+    module = {m.spec.id: m for m in other.modules}.get(parts[0])
+    if module is None:
+        return f"module '{parts[0]}' does not exist in {other.spec.code}"
+    if kind == "lesson":
+        if len(parts) != 2 or parts[1] not in {lesson.key for lesson in module.lessons}:
+            return f"lesson '{target}' does not exist (write lesson:<module>/<lesson file name without .md>)"
+    return None

@@ -1,0 +1,34 @@
+"""Turning content's internal links (lesson:, module:, lab:, track:, console:) into site URLs."""
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+from academy.content import markdown
+from academy.models import Module
+
+
+def resolver(track_code: str):
+    def resolve(kind: str, target: str) -> str | None:
+        parts = target.split("/")
+        if kind == "track":
+            return url_for("learn.track", code=target)
+        if kind in ("console", "lab"):
+            endpoint = {"console": "labs.console", "lab": "labs.lab"}[kind]
+            if endpoint not in current_app.view_functions:
+                return None  # rendered as a dead link until the labs blueprint is installed
+            return url_for(endpoint, **({"name": target} if kind == "console" else {"key": target}))
+        code = track_code
+        if len(parts) == (3 if kind == "lesson" else 2):
+            code, parts = parts[0], parts[1:]
+        if kind == "module":
+            return url_for("learn.module", code=code, module=parts[0])
+        if kind == "lesson" and len(parts) == 2:
+            return url_for("learn.lesson", code=code, module=parts[0], lesson=parts[1])
+        return None
+
+    return resolve
+
+
+def render_for(module: Module, text: str) -> str:
+    return markdown.render(text, resolver(module.track.code),
+                           lambda name: url_for("learn.asset", code=module.track.code, module=module.key, name=name))

@@ -1,0 +1,23 @@
+"""The sandbox: a hospital's DICOM archive (and, later, RIS) with one partition per trainee.
+
+The platform uses only this module. `Sandbox` works in-process (after `start()`
+the listener runs on threads here) and "remote" (same database and file store,
+listener in another process): every partition, node, fault, scenario and journal
+operation is a database operation, and the simulated devices open real
+associations to the configured DICOM host and port. Everything returned is a
+plain dataclass (sandbox.records).
+"""
+
+from sandbox.api import Sandbox
+from sandbox.config import SandboxConfig
+from sandbox.records import (
+    DimseResult, FaultInfo, ForwardJobInfo, InstanceInfo, JournalEvent, NodeInfo,
+    PartitionInfo, RoutingRuleInfo, StorageUsage, StudyInfo,
+)
+from sandbox.scenario import ScenarioError
+
+__all__ = [
+    "DimseResult", "FaultInfo", "ForwardJobInfo", "InstanceInfo", "JournalEvent", "NodeInfo",
+    "PartitionInfo", "RoutingRuleInfo", "Sandbox", "SandboxConfig", "ScenarioError",
+    "StorageUsage", "StudyInfo",
+]

@@ -1,0 +1,105 @@
+"""Putting one instance into a store: file first, then the index, all or nothing.
+
+The file is written (temp, fsync, rename) before the index transaction; if the
+transaction fails the file is removed, so a file is indexed only if it is on
+disk and vice versa. A replaced instance's old file is removed after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from sandbox import journal
+from sandbox.archive import index, routing
+from sandbox.archive import status as st
+from sandbox.archive.attributes import InstanceAttributes
+from sandbox.archive.filestore import FileStore
+from sandbox.db import Database
+
+log = logging.getLogger("sandbox.ingest")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an instance goes and who sent it (for the journal and routing rules)."""
+
+    partition_id: int
+    code: str
+    store: str
+    replace_duplicates: bool
+    calling_ae: str = ""
+    association: str = ""
+    route: bool = True
+
+
+class Duplicate(Exception):
+    pass
+
+
+def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAttributes,
+                   chunks: list, transfer_syntax: str, *, summary_extra: dict | None = None,
+                   ) -> int:
+    """Store and index; returns the DIMSE status (PS3.4 B.2.3) and journals the outcome."""
+    details = {"sop_instance_uid": a.sop_instance_uid, "sop_class_uid": a.sop_class_uid,
+               "study_uid": a.study_uid, "patient_id": a.patient_id, "store": target.store,
+               "transfer_syntax": transfer_syntax, **(summary_extra or {})}
+    with db.read() as conn:
+        existing = index.find_instance(conn, target.partition_id, target.store, a.sop_instance_uid)
+    if existing and not target.replace_duplicates:
+        return _duplicate(db, target, a, details)
+    relpath = files.relpath(target.code, target.store, a.study_uid, a.series_uid,
+                            a.sop_instance_uid, unique=existing is not None)
+    try:
+        size = files.write(relpath, chunks)
+    except OSError as exc:
+        journal.record(db, target.code, "failure", f"cannot write {a.sop_instance_uid}: {exc}",
+                       status=st.OUT_OF_RESOURCES, association=target.association, **details)
+        return st.OUT_OF_RESOURCES
+    for attempt in range(3):
+        try:
+            with db.write() as conn:
+                existing = index.find_instance(conn, target.partition_id, target.store,
+                                               a.sop_instance_uid)
+                if existing and not target.replace_duplicates:
+                    raise Duplicate
+                index.add_instance(conn, target.partition_id, target.store, a, path=relpath,
+                                   size=size, transfer_syntax=transfer_syntax,
+                                   calling_ae=target.calling_ae, existing=existing)
+                if target.route:
+                    routing.enqueue(conn, target.partition_id, target.code, a,
+                                    target.calling_ae)
+                if existing:
+                    journal.record(conn, target.code, "store.replaced",
+                                   f"{a.sop_instance_uid} replaced by a second copy",
+                                   association=target.association, **details)
+                journal.record(conn, target.code, "dimse.c-store",
+                               f"C-STORE {a.sop_instance_uid} stored", status=st.SUCCESS,
+                               association=target.association, size=size, **details)
+            break
+        except Duplicate:
+            files.remove(relpath)
+            return _duplicate(db, target, a, details)
+        except IntegrityError:
+            if attempt == 2:
+                files.remove(relpath)
+                raise
+            continue  # a concurrent insert of the same study/series: read it this time
+        except Exception as exc:  # noqa: BLE001 - answer A700, never raise to pynetdicom
+            files.remove(relpath)
+            log.exception("indexing %s failed", a.sop_instance_uid)
+            journal.record(db, target.code, "failure", f"cannot index {a.sop_instance_uid}: {exc}",
+                           status=st.OUT_OF_RESOURCES, association=target.association, **details)
+            return st.OUT_OF_RESOURCES
+    if existing and existing.path != relpath:
+        files.remove(existing.path)
+    return st.SUCCESS
+
+
+def _duplicate(db, target: Target, a: InstanceAttributes, details: dict) -> int:
+    journal.record(db, target.code, "store.duplicate-refused",
+                   f"{a.sop_instance_uid} already stored; partition keeps the first copy",
+                   status=st.DUPLICATE_SOP_INSTANCE, association=target.association, **details)
+    return st.DUPLICATE_SOP_INSTANCE
