@@ -36,7 +36,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        detail = error.description if error.code in (400, 413) and error.description != type(error).description else None
+        # A view that aborts with its own message (abort(403, "why")) has it shown; defaults are replaced
+        # by the friendlier texts above.
+        detail = error.description if error.description != type(error).description else None
         return _render(error.code, detail)
 
     @app.errorhandler(OperationalError)

@@ -38,7 +38,7 @@ def record(session: Session, user_id: int, question_id: int, correct: bool, conf
         card = Card.from_dict(card_row.state)
     card, _log = _scheduler.review_card(card, rating, review_datetime=now)
     if card_row is None:
-        card_row = ReviewCard(user_id=user_id, question_id=question_id, due=card.due, state={})
+        card_row = ReviewCard(user_id=user_id, question_id=question_id, due=card.due, state={}, reviews=0)
         session.add(card_row)
     card_row.state, card_row.due = card.to_dict(), card.due
     card_row.reviews += 1
@@ -51,7 +51,7 @@ def flag(session: Session, user_id: int, question_id: int, now: datetime) -> Rev
                                                        ReviewCard.question_id == question_id))
     if card_row is None:
         card = Card(due=now)
-        card_row = ReviewCard(user_id=user_id, question_id=question_id, due=now, state=card.to_dict())
+        card_row = ReviewCard(user_id=user_id, question_id=question_id, due=now, state=card.to_dict(), reviews=0)
         session.add(card_row)
     else:
         card_row.due = min(card_row.due, now)

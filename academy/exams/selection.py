@@ -30,26 +30,37 @@ def allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
     return counts
 
 
+def _stratified(pool: list[Candidate], count: int, rng: random.Random) -> list[Candidate]:
+    """`count` questions from `pool`, each difficulty in proportion to its share of the pool."""
+    if count <= 0:
+        return []
+    by_difficulty: dict[int, list[Candidate]] = defaultdict(list)
+    for candidate in pool:
+        by_difficulty[candidate.difficulty].append(candidate)
+    shares = allocate(count, {level: len(items) for level, items in by_difficulty.items()})
+    chosen = []
+    for level, items in sorted(by_difficulty.items()):
+        rng.shuffle(items)
+        chosen.extend(items[: shares[level]])
+    return chosen
+
+
 def assemble(candidates: list[Candidate], weights: dict[str, int], length: int, rng: random.Random,
              avoid: set[int] = frozenset()) -> list[Candidate]:
     """Draw `length` distinct questions: each domain its blueprint share, each share spread over
     difficulties as the domain's bank is, questions in `avoid` (seen before) only when needed."""
     by_domain: dict[str, list[Candidate]] = defaultdict(list)
-    for candidate in candidates:
+    for candidate in sorted(candidates, key=lambda c: c.question_id):
         by_domain[candidate.domain].append(candidate)
     chosen: list[Candidate] = []
     for domain, needed in allocate(length, weights).items():
         pool = by_domain.get(domain, [])
         if len(pool) < needed:
             raise AssemblyError(f"domain '{domain}' has {len(pool)} questions; this exam needs {needed}")
-        by_difficulty: dict[int, list[Candidate]] = defaultdict(list)
-        for candidate in pool:
-            by_difficulty[candidate.difficulty].append(candidate)
-        shares = allocate(needed, {level: len(items) for level, items in by_difficulty.items()})
-        for level, items in sorted(by_difficulty.items()):
-            rng.shuffle(items)
-            items.sort(key=lambda c: c.question_id in avoid)  # stable: unseen first, random within
-            chosen.extend(items[: shares[level]])
+        fresh = [c for c in pool if c.question_id not in avoid]
+        picked = _stratified(fresh, min(needed, len(fresh)), rng)
+        picked += _stratified([c for c in pool if c.question_id in avoid], needed - len(picked), rng)
+        chosen.extend(picked)
     rng.shuffle(chosen)
     return chosen
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
+from markupsafe import Markup
 
 from academy.content import markdown
 from academy.models import Module
@@ -29,6 +30,7 @@ def resolver(track_code: str):
     return resolve
 
 
-def render_for(module: Module, text: str) -> str:
-    return markdown.render(text, resolver(module.track.code),
-                           lambda name: url_for("learn.asset", code=module.track.code, module=module.key, name=name))
+def render_for(module: Module, text: str) -> Markup:
+    """Lesson or module Markdown as safe HTML (sanitised by markdown.render), its links made site URLs."""
+    return Markup(markdown.render(text, resolver(module.track.code),
+                           lambda name: url_for("learn.asset", code=module.track.code, module=module.key, name=name)))

@@ -35,6 +35,8 @@ _N_EVENTS = {evt.EVT_N_ACTION, evt.EVT_N_CREATE, evt.EVT_N_SET, evt.EVT_N_GET,
 class _Handler(RequestHandler):
     def _create_association(self):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # A peer that stops halfway through a PDU must not block the reader forever.
+        self.request.settimeout(self.server.gate.services.config.network_timeout)
         assoc = super()._create_association()
         assoc.acse = PartitionACSE(assoc)
         return assoc

@@ -192,15 +192,17 @@ def test_a_find_is_journaled_with_level_keys_and_count(sandbox, data):
 def test_a_c_cancel_stops_the_matches(sandbox, data):
     """Send C-CANCEL right after the C-FIND (PS3.7 9.3.2.3); the SCP ends with FE00."""
     code, _ = data
-    sandbox.set_fault(code, "delay_responses", seconds=0.3)
+    import threading
+
+    sandbox.set_fault(code, "delay_responses", seconds=0.5)
     try:
         assoc = associate(sandbox, f"{code}_PACS", [build_context(STUDY_ROOT)])
         ds = Dataset()
         ds.QueryRetrieveLevel = "STUDY"
         ds.AccessionNumber = ""
-        responses = assoc.send_c_find(ds, STUDY_ROOT, msg_id=42)
-        assoc.send_c_cancel(42, query_model=STUDY_ROOT)
-        statuses = [rsp.Status for rsp, _ in responses]
+        # the request goes out on the first iteration; cancel while the SCP is at work
+        threading.Timer(0.2, assoc.send_c_cancel, (42,), {"query_model": STUDY_ROOT}).start()
+        statuses = [rsp.Status for rsp, _ in assoc.send_c_find(ds, STUDY_ROOT, msg_id=42)]
         assoc.release()
     finally:
         sandbox.clear_fault(code, "delay_responses")

@@ -1,0 +1,74 @@
+"""Reading lessons: safe rendering, self-checks marked only after answering, progress and locks."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from academy.extensions import db
+from academy.models import LessonProgress
+from tests.conftest import csrf_from
+
+PORTS = "/tracks/TST1/modules/basics/lessons/01-ports"
+BYTES = "/tracks/TST1/modules/basics/lessons/02-bytes"
+
+
+def test_a_lesson_renders_its_markdown_links_and_diagram(client, auth, accounts):
+    auth.login(accounts["trainee"])
+    html = client.get(PORTS).get_data(as_text=True)
+    assert "DICOM PS3.8 Annex G" in html
+    assert 'href="/tracks/TST1/modules/basics/lessons/02-bytes"' in html
+    assert 'src="/tracks/TST1/modules/basics/assets/flow.svg"' in html
+
+
+def test_raw_html_in_a_lesson_is_shown_as_text(client, auth, accounts):
+    auth.login(accounts["trainee"])
+    html = client.get(BYTES).get_data(as_text=True)
+    assert '<script>alert("not rendered")' not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_diagram_is_served_as_an_inert_svg(client, auth, accounts):
+    auth.login(accounts["trainee"])
+    response = client.get("/tracks/TST1/modules/basics/assets/flow.svg")
+    assert response.mimetype == "image/svg+xml"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    assert client.get("/tracks/TST1/modules/basics/assets/../track.yaml").status_code == 404
+
+
+def test_the_self_check_answers_stay_on_the_server_until_the_lesson_is_submitted(app, client, auth, accounts):
+    auth.login(accounts["trainee"])
+    html = client.get(PORTS).get_data(as_text=True)
+    assert "Port 104 is DICOM&#39;s registered port" not in html and "Port 104 is DICOM's registered port" not in html
+    response = client.post(PORTS, data={"csrf_token": csrf_from(html), "answer-tst-les-ports-a": "a",
+                                        "answer-tst-les-ports-b": "7"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "1 of 2 self-check answers right" in body
+    assert "registered port" in body  # the explanation, now
+    with app.app_context():
+        record = db.session.scalar(select(LessonProgress))
+        assert (record.self_check_correct, record.self_check_total, record.lesson_version) == (1, 2, 1)
+
+
+def test_completing_a_track_unlocks_the_track_that_requires_it(client, auth, accounts):
+    auth.login(accounts["trainee"])
+    assert client.get("/practice/TST2").status_code == 403
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Locked until TST1 is complete" in dashboard
+    for path in (PORTS, BYTES):
+        client.post(path, data={"csrf_token": csrf_from(client.get(path).get_data(as_text=True))})
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Locked until TST1" not in dashboard
+    assert client.get("/tracks/TST2").status_code == 200
+
+
+def test_what_next_points_at_the_first_unfinished_lesson(client, auth, accounts):
+    auth.login(accounts["trainee"])
+    assert 'href="/tracks/TST1/modules/basics/lessons/01-ports"' in client.get("/dashboard").get_data(as_text=True)
+    client.post(PORTS, data={"csrf_token": csrf_from(client.get(PORTS).get_data(as_text=True))})
+    assert 'href="/tracks/TST1/modules/basics/lessons/02-bytes"' in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_an_unknown_track_module_or_lesson_is_404(client, auth, accounts):
+    auth.login(accounts["trainee"])
+    for path in ("/tracks/NOPE", "/tracks/TST1/modules/nope", "/tracks/TST1/modules/basics/lessons/99-x"):
+        assert client.get(path).status_code == 404

@@ -1,0 +1,78 @@
+"""The same archive on PostgreSQL: schema, ingest, matching, retrieve, admin, journal.
+
+Uses the server named by ACADEMY_TEST_POSTGRES_URL, in a temporary database
+created for this module and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from sandbox.archive import status as st
+from tests.sandbox.conftest import associate, find, make_sandbox
+
+POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="ACADEMY_TEST_POSTGRES_URL is not set "
+                       "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"),
+]
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    name = f"sandbox_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        with make_sandbox(tmp_path_factory.mktemp("pg"), database_url=url) as sb:
+            sb.create_partition("PG1")
+            sb.add_node("PG1", "TESTSCU", "127.0.0.1", 1)
+            yield sb
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_store_find_move_on_postgres(pg):
+    patient = {"PatientID": "PG_01", "PatientName": "Post^Gres"}
+    result = pg.devices("PG1").store("PG1_PACS", seed=71, patient=patient, rows=32, columns=32,
+                                     images_per_series=2)
+    assert result.ok and result.completed == 2
+    [study] = pg.studies("PG1")
+    status, matches = find(pg, "PG1", {"QueryRetrieveLevel": "STUDY", "PatientName": "post*",
+                                       "NumberOfStudyRelatedInstances": ""})
+    assert status == st.SUCCESS and matches[0].NumberOfStudyRelatedInstances == 2
+    assert find(pg, "PG1", {"QueryRetrieveLevel": "STUDY", "PatientID": "PG%01"})[1] == []
+    assert len(find(pg, "PG1", {"QueryRetrieveLevel": "STUDY", "PatientID": "PG_01"})[1]) == 1
+    assert len(find(pg, "PG1", {"QueryRetrieveLevel": "STUDY", "PatientID": "PG?01"})[1]) == 1
+    moved = pg.devices("PG1").move("PG1_PACS", "PG1_WS", StudyInstanceUID=study.study_uid)
+    assert moved.ok and moved.completed == 2
+
+
+def test_admin_and_journal_on_postgres(pg):
+    [uid] = pg.generate("PG1", seed=72, rows=32, columns=32, images_per_series=1,
+                        patient={"PatientID": "PG_02", "PatientName": "A^B"})
+    pg.edit_patient("PG1", "PG_02", patient_name="C^D")
+    assert [s.patient_name for s in pg.studies("PG1", study_uid=uid)] == ["C^D"]
+    pg.delete_study("PG1", uid)
+    assert pg.studies("PG1", study_uid=uid) == []
+    kinds = {e.kind for e in pg.journal("PG1")}
+    assert {"admin.edit-patient", "admin.delete-study", "dimse.c-store"} <= kinds
+
+
+def test_rejections_and_faults_on_postgres(pg):
+    assert associate(pg, "PG1_PACS", calling="STRANGER").is_rejected
+    pg.set_fault("PG1", "store_out_of_resources")
+    result = pg.devices("PG1").store("PG1_PACS", seed=73, rows=32, columns=32,
+                                     images_per_series=1)
+    assert result.status == st.OUT_OF_RESOURCES
+    pg.clear_fault("PG1")
