@@ -45,9 +45,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from academy.auth.routes import bp as auth_bp
     from academy.exams.routes import bp as exams_bp
     from academy.health import bp as health_bp
+    from academy.labs import consoles  # noqa: F401  (adds the console pages to the labs blueprint)
+    from academy.labs.routes import bp as labs_bp
     from academy.learn.routes import bp as learn_bp
     from academy.org.routes import bp as org_bp
 
-    for blueprint in (auth_bp, exams_bp, health_bp, learn_bp, org_bp):
+    for blueprint in (auth_bp, exams_bp, health_bp, labs_bp, learn_bp, org_bp):
         app.register_blueprint(blueprint)
     return app

@@ -42,6 +42,8 @@ def create_user_command(email: str, role: str, org_name: str | None, display_nam
 
 def init_app(app: Flask) -> None:
     from academy.content.cli import content_cli
+    from academy.labs.cli import labs_cli
 
     app.cli.add_command(user_cli)
     app.cli.add_command(content_cli)
+    app.cli.add_command(labs_cli)

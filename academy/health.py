@@ -26,5 +26,6 @@ def healthz():
     if sandbox is not None:
         status = sandbox.status()
         checks["sandbox"] = status
-        healthy = healthy and all(part.get("listening", False) for part in status.values())
+        # Each part reports "listening" (a listener) or "ok" (its database); all must be true.
+        healthy = healthy and all(part.get("listening", part.get("ok", False)) for part in status.values())
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), 200 if healthy else 503

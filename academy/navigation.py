@@ -10,6 +10,7 @@ from academy.models import SITE_ADMIN
 # (endpoint, label, roles that see it). Each endpoint's own role check is what protects it.
 NAV_ITEMS = [
     ("learn.dashboard", "Dashboard", {TRAINEE, INSTRUCTOR, ORG_ADMIN, SITE_ADMIN}),
+    ("labs.catalogue", "Labs", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
     ("exams.practice_home", "Practice", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
     ("exams.exams_home", "Mock exams", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
     ("org.cohorts", "My cohorts", {INSTRUCTOR, ORG_ADMIN}),

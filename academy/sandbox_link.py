@@ -21,7 +21,7 @@ def config_for(app: Flask) -> sandbox.SandboxConfig:
     return sandbox.SandboxConfig(
         database_url=app.config["ACADEMY_SANDBOX_DATABASE_URL"] or f"sqlite:///{data_dir / 'sandbox.db'}",
         data_dir=data_dir,
-        host=app.config["ACADEMY_HOST"],
+        host=app.config.get("ACADEMY_SANDBOX_HOST") or app.config["ACADEMY_HOST"],
         dicom_port=app.config["ACADEMY_DICOM_PORT"],
         hl7_port=app.config["ACADEMY_HL7_PORT"],
         allowed_networks=networks,
@@ -29,11 +29,16 @@ def config_for(app: Flask) -> sandbox.SandboxConfig:
 
 
 def start(app: Flask) -> sandbox.Sandbox:
-    """Run the sandbox's listeners in this process (the embedded default)."""
-    box = sandbox.Sandbox(config_for(app))
+    """Run the sandbox's listeners in this process (the embedded default); idempotent."""
+    box = app.extensions.get(EXTENSION_KEY) or sandbox.Sandbox(config_for(app))
     box.start()
     app.extensions[EXTENSION_KEY] = box
     return box
+
+
+def hl7_port(box: sandbox.Sandbox) -> int:
+    """The HL7 port trainees' tools should use (the bound one when the listener runs here)."""
+    return getattr(box, "hl7_port", None) or box.config.hl7_port
 
 
 def get() -> sandbox.Sandbox:

@@ -9,15 +9,17 @@ plain dataclass (sandbox.records).
 """
 
 from sandbox.api import Sandbox
+from sandbox.archive.status import name as status_name
 from sandbox.config import SandboxConfig
 from sandbox.records import (
     DimseResult, FaultInfo, ForwardJobInfo, InstanceInfo, JournalEvent, NodeInfo,
     PartitionInfo, RoutingRuleInfo, StorageUsage, StudyInfo,
 )
 from sandbox.scenario import ScenarioError
+from sandbox.scenario import validate as validate_scenario
 
 __all__ = [
     "DimseResult", "FaultInfo", "ForwardJobInfo", "InstanceInfo", "JournalEvent", "NodeInfo",
     "PartitionInfo", "RoutingRuleInfo", "Sandbox", "SandboxConfig", "ScenarioError",
-    "StorageUsage", "StudyInfo",
+    "StorageUsage", "StudyInfo", "status_name", "validate_scenario",
 ]

@@ -20,6 +20,7 @@ from sandbox.config import SandboxConfig
 from sandbox.db import Database
 from sandbox.devices import Devices
 from sandbox.models import ForwardJob, Instance, Patient, RoutingRule, Series, Study
+from sandbox.ris.api import RisApi
 from sandbox.records import (
     FaultInfo, ForwardJobInfo, InstanceInfo, JournalEvent, NodeInfo, PartitionInfo,
     RoutingRuleInfo, StorageUsage, StudyInfo,
@@ -30,7 +31,7 @@ log = logging.getLogger("sandbox")
 STORES = ("archive", "workstation")
 
 
-class Sandbox:
+class Sandbox(RisApi):  # RisApi: the RIS part (sandbox/ris/api.py)
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,8 +57,10 @@ class Sandbox:
         self._worker = threading.Thread(target=self._work_queue, name="sandbox-forward",
                                         daemon=True)
         self._worker.start()
+        self._start_ris()  # HL7/MLLP listener and outbound queue (sandbox/ris/)
 
     def stop(self) -> None:
+        self._stop_ris()
         self._worker_stop.set()
         if self._worker:
             self._worker.join(timeout=5)
@@ -98,6 +101,8 @@ class Sandbox:
         listening = bool(self._listener and self._listener.server)
         return {"dicom": {"listening": listening, "port": self.dicom_port,
                           "host": self.config.host},
+                "hl7": {"listening": bool(self._mllp and self._mllp.server),
+                        "port": self.hl7_port, "host": self.config.host},
                 "database": {"ok": database}}
 
     def _work_queue(self) -> None:

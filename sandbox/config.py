@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 # PS3.8 9.3.1: the receiver advertises its maximum PDU length; 16 KiB (pynetdicom's
@@ -31,7 +31,9 @@ class SandboxConfig:
     fsync: bool = True
     forward_retry_seconds: float = 30.0
     forward_max_attempts: int = 5
-    extra: dict = field(default_factory=dict, compare=False)
+    # HL7/MLLP (sandbox/ris/mllp.py): largest message accepted, seconds of client silence
+    hl7_max_bytes: int = 1_048_576
+    hl7_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))

@@ -24,7 +24,7 @@ from pynetdicom.sop_class import (
 
 from sandbox import journal, partitions
 from sandbox.archive import status as st
-from sandbox.archive.attributes import InstanceAttributes
+from sandbox.archive.attributes import InstanceAttributes, read_header
 from sandbox.archive.ingest import Target, store_instance
 from sandbox.archive.storage import PREAMBLE, file_meta_bytes
 from sandbox.netpolicy import DestinationRefused
@@ -145,7 +145,6 @@ class Devices:
 
         def on_store(event):
             req = event.request
-            from sandbox.archive.attributes import read_header
             ts = str(event.context.transfer_syntax)
             try:
                 attrs = InstanceAttributes.from_dataset(read_header(req.DataSet, ts))

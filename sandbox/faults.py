@@ -16,9 +16,14 @@ misset_node              ae_title, port                 the registry answers the
 
 from __future__ import annotations
 
+import re
+
 from pydicom.uid import UID
 
 from sandbox.codes import validate_ae_title
+
+
+_UID = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
 def _ae(v):
@@ -50,7 +55,7 @@ def _uids(v):
     if isinstance(v, str):
         v = [v]
     uids = [str(u) for u in v]
-    bad = [u for u in uids if not UID(u).is_valid]
+    bad = [u for u in uids if not _UID.fullmatch(u) or not UID(u).is_transfer_syntax]
     if not uids or bad:
         raise ValueError(f"accept needs a list of valid transfer syntax UIDs (bad: {bad})")
     return uids

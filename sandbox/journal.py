@@ -21,6 +21,7 @@ from sandbox.models import JournalEvent as Row
 from sandbox.records import JournalEvent
 
 log = logging.getLogger("sandbox.journal")
+_INSERT = insert(Row)
 
 
 def record(
@@ -43,10 +44,10 @@ def record(
     )
     try:
         if isinstance(target, Connection):
-            target.execute(insert(Row), values)
+            target.execute(_INSERT, values)
         else:
             with target.write() as conn:
-                conn.execute(insert(Row), values)
+                conn.execute(_INSERT, values)
     except Exception:  # noqa: BLE001 - the journal must not take a service down
         log.exception("could not journal %s %s", kind, summary)
 

@@ -39,6 +39,7 @@ class PartitionState:
     replace_duplicates: bool
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     faults: dict[str, dict] = field(default_factory=dict)
+    routing_rules: tuple = ()
 
     def resolve_node(self, ae_title: str, own_address: tuple[str, int] | None = None,
                      own_suffixes: tuple[str, ...] = ("WS", "PACS")
@@ -123,11 +124,14 @@ def load_state(db: Database, code: str) -> PartitionState | None:
             return None
         nodes = conn.execute(select(Node.__table__).where(Node.partition_id == p.id)).all()
         faults = conn.execute(select(Fault.__table__).where(Fault.partition_id == p.id)).all()
+        rules = conn.execute(select(RoutingRule.__table__)
+                             .where(RoutingRule.partition_id == p.id)).all()
     return PartitionState(
         id=p.id, code=p.code, accept_any_calling_ae=p.accept_any_calling_ae,
         replace_duplicates=p.replace_duplicates,
         nodes={n.ae_title: NodeInfo(n.ae_title, n.host, n.port, n.description) for n in nodes},
         faults={f.kind: dict(f.params or {}) for f in faults},
+        routing_rules=tuple(rules),
     )
 
 
@@ -137,6 +141,8 @@ def reset(db: Database, data_dir: Path, code: str) -> None:
         pid = _row(s, code).id
         for model in (ForwardJob, RoutingRule, Fault, Node):
             s.execute(delete(model).where(model.partition_id == pid))
+        from sandbox.ris.api import delete_partition_data  # the RIS's rows (sandbox/ris/)
+        delete_partition_data(s, pid, code)
         # Studies, series and instances go with their patient (ON DELETE CASCADE);
         # delete them explicitly too for databases without enforced cascades.
         from sandbox.models import Instance, Series, Study

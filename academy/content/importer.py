@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from academy.content.loader import ASSET_TYPES, Bundle, LoadedTrack
 from academy.models.content import Domain, Lesson, Module, ModuleAsset, Question, QuestionVersion, Track
+from academy.models.labs import Lab
 
 
 @dataclass
@@ -17,6 +18,7 @@ class ImportReport:
     tracks: int = 0
     modules: int = 0
     lessons: int = 0
+    labs: int = 0
     questions: int = 0
     new_versions: int = 0
     retired: list[str] = field(default_factory=list)
@@ -48,6 +50,7 @@ def import_bundle(session: Session, bundle: Bundle) -> ImportReport:
         session.flush()
         report.tracks += 1
         _import_modules(session, track, loaded, domains, report)
+        _import_labs(session, track, loaded, domains, report)
         for item in loaded.questions:
             seen_questions.add(item.spec.id)
             _upsert_question(session, questions, track, domains[item.domain], item.spec, report)
@@ -119,6 +122,31 @@ def _import_modules(session: Session, track: Track, loaded: LoadedTrack, domains
         if key not in seen and not module.retired:
             module.retired = True
             report.retired.append(f"module {track.code}/{key}")
+
+
+def _import_labs(session: Session, track: Track, loaded: LoadedTrack, domains: dict[str, Domain],
+                 report: ImportReport) -> None:
+    labs = {lab.key: lab for lab in session.scalars(select(Lab).where(Lab.track_id == track.id))}
+    seen = set()
+    for position, item in enumerate(loaded.labs):
+        spec = item.spec.model_dump(mode="json", by_alias=True)
+        digest = content_hash(spec)
+        seen.add(item.spec.id)
+        lab = labs.get(item.spec.id)
+        if lab is None:
+            lab = Lab(key=item.spec.id, track=track, version=1, content_hash=digest, spec=spec)
+            session.add(lab)
+        elif lab.content_hash != digest:
+            lab.version += 1
+            lab.content_hash = digest
+            report.new_versions += 1
+        lab.domain, lab.spec, lab.title = domains[item.spec.domain], spec, item.spec.title
+        lab.level, lab.minutes, lab.position, lab.retired = item.spec.level, item.spec.minutes, position, False
+        report.labs += 1
+    for key, lab in labs.items():
+        if key not in seen and not lab.retired:
+            lab.retired = True
+            report.retired.append(f"lab {key}")
 
 
 def _replace_assets(session: Session, module: Module, assets: dict) -> None:

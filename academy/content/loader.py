@@ -70,18 +70,30 @@ class LoadedModule:
 
 
 @dataclass
+class LoadedLab:
+    spec: object  # academy.labs.schema.LabSpec
+    raw: dict
+    path: Path
+
+
+@dataclass
 class LoadedTrack:
     spec: TrackSpec
     path: Path
     blueprint: BlueprintSpec | None = None
     modules: list[LoadedModule] = field(default_factory=list)
     questions: list[LoadedQuestion] = field(default_factory=list)
+    labs: list[LoadedLab] = field(default_factory=list)
 
 
 @dataclass
 class Bundle:
     tracks: dict[str, LoadedTrack] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def labs(self) -> dict[str, LoadedLab]:
+        return {lab.spec.id: lab for track in self.tracks.values() for lab in track.labs}
 
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
@@ -175,6 +187,23 @@ def _load_questions(bundle: Bundle, track: LoadedTrack, folder: Path) -> None:
                                                       yaml_lines.line_of(raw)))
 
 
+def _load_labs(bundle: Bundle, track: LoadedTrack, folder: Path) -> None:
+    from academy.labs.schema import LabSpec
+
+    for path in sorted(folder.glob("*.yaml")):
+        data = _read_yaml(bundle, path)
+        if data is None:
+            continue
+        spec = _validate(bundle, LabSpec, data, path)
+        if spec is None:
+            continue
+        if spec.id != path.stem:
+            bundle.problem(path, 1, f"id '{spec.id}' differs from the file name '{path.stem}'")
+        if spec.track != track.spec.code:
+            bundle.problem(path, 1, f"track '{spec.track}' but the file is in {track.spec.code}'s folder")
+        track.labs.append(LoadedLab(spec, data, path))
+
+
 def load(curricula_dir: Path = CURRICULA_DIR, banks_dir: Path = QUESTION_BANKS_DIR) -> Bundle:
     """Read every track with its modules, lessons, blueprint and questions. Problems go in `problems`."""
     bundle = Bundle()
@@ -192,6 +221,8 @@ def load(curricula_dir: Path = CURRICULA_DIR, banks_dir: Path = QUESTION_BANKS_D
         bundle.tracks[spec.code] = track
         if (track_dir / "modules").is_dir():
             _load_modules(bundle, track, track_dir / "modules")
+        if (track_dir / "labs").is_dir():
+            _load_labs(bundle, track, track_dir / "labs")
         bank = banks_dir / spec.code
         if (bank / "blueprint.yaml").exists():
             track.blueprint = _validate(bundle, BlueprintSpec, _read_yaml(bundle, bank / "blueprint.yaml"),

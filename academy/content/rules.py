@@ -25,6 +25,7 @@ def check(bundle: Bundle, *, require_full_banks: bool = True) -> Bundle:
         _bank_balance(bundle, track)
         _near_duplicates(bundle, track)
         _modules(bundle, track)
+        _labs(bundle, track)
     return bundle
 
 
@@ -143,8 +144,7 @@ def resolve_error(bundle: Bundle, track: LoadedTrack, modules: dict, kind: str, 
     if kind == "track":
         return None if target in bundle.tracks else f"track '{target}' does not exist"
     if kind == "lab":
-        labs = getattr(bundle, "labs", {})
-        return None if target in labs else f"lab '{target}' does not exist"
+        return None if target in bundle.labs else f"lab '{target}' does not exist"
     parts = target.split("/")
     other = track
     if len(parts) == (3 if kind == "lesson" else 2):
@@ -159,3 +159,53 @@ def resolve_error(bundle: Bundle, track: LoadedTrack, modules: dict, kind: str, 
         if len(parts) != 2 or parts[1] not in {lesson.key for lesson in module.lessons}:
             return f"lesson '{target}' does not exist (write lesson:<module>/<lesson file name without .md>)"
     return None
+
+
+def _labs(bundle: Bundle, track: LoadedTrack) -> None:
+    import sandbox
+    from academy.labs import placeholders, registry
+    import academy.labs.checks  # noqa: F401  (registers every check type)
+
+    sample = placeholders.values_for("LABCHECK", "127.0.0.1", 11112, 2575)
+    domains = {d.key for d in track.spec.domains}
+    for lab in track.labs:
+        spec, raw = lab.spec, lab.raw
+        if spec.domain not in domains:
+            bundle.problem(lab.path, 1, f"domain '{spec.domain}' is not a domain of {track.spec.code}")
+        for missing in spec.prerequisites:
+            if missing not in bundle.labs:
+                bundle.problem(lab.path, 1, f"prerequisite lab '{missing}' does not exist")
+        for name in sorted(placeholders.unknown(raw)):
+            bundle.problem(lab.path, 1, f"unknown placeholder {{{name}}}; use one of {', '.join(placeholders.NAMES)}")
+        try:
+            sandbox.validate_scenario(placeholders.fill(spec.scenario, sample))
+        except sandbox.ScenarioError as exc:
+            bundle.problem(lab.path, _line(raw, "scenario"), f"scenario: {exc}")
+        for index, check in enumerate(spec.checks):
+            line = _line(raw, "checks", index)
+            for error in registry.parameter_errors(check.type, placeholders.fill(check.params, sample)):
+                bundle.problem(lab.path, line, f"check '{check.id}': {error}")
+        from academy.labs.solutions import STEPS
+
+        knowledge = {c.id for c in spec.checks if c.type in registry.REGISTRY and registry.get(c.type).knowledge}
+        for index, step in enumerate(spec.solution):
+            if step.get("do") not in STEPS:
+                bundle.problem(lab.path, _line(raw, "solution", index),
+                               f"solution step {index + 1}: unknown step {step.get('do')!r}; known: {', '.join(sorted(STEPS))}")
+            elif step["do"] == "answer" and step.get("check") not in knowledge:
+                bundle.problem(lab.path, _line(raw, "solution", index),
+                               f"solution step {index + 1} answers '{step.get('check')}', which is not a knowledge check")
+        for index, check in enumerate(spec.checks):
+            if check.type in registry.REGISTRY and registry.get(check.type).knowledge and "question" not in check.params:
+                bundle.problem(lab.path, _line(raw, "checks", index), f"check '{check.id}' needs a question for the trainee")
+        for number, text in enumerate(spec.instructions.splitlines(), start=_line(raw, "instructions")):
+            for kind, target in INTERNAL_LINK.findall(text):
+                error = resolve_error(bundle, track, {m.spec.id: m for m in track.modules}, kind, target)
+                if error:
+                    bundle.problem(lab.path, number, error)
+
+
+def _line(raw, *path) -> int:
+    from academy.content.yaml_lines import line_of
+
+    return line_of(raw, path) or 1

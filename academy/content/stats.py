@@ -15,7 +15,7 @@ def track_stats(bundle: Bundle) -> dict:
             "modules": len(track.modules),
             "lessons": sum(len(m.lessons) for m in track.modules),
             "words": sum(lesson.words for m in track.modules for lesson in m.lessons),
-            "labs": len(getattr(track, "labs", ()) or ()),
+            "labs": len(track.labs),
             "questions": len(track.questions),
             "questions_by_domain": {d.key: by_domain.get(d.key, 0) for d in track.spec.domains},
         }

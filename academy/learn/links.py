@@ -8,16 +8,21 @@ from academy.content import markdown
 from academy.models import Module
 
 
+# console: link names -> the practice partition's console pages
+CONSOLE_ENDPOINTS = {"dicom": "labs.practice_dicom", "admin": "labs.practice_admin",
+                     "viewer": "labs.practice_viewer_page", "ris": "labs.practice_ris"}
+
+
 def resolver(track_code: str):
     def resolve(kind: str, target: str) -> str | None:
         parts = target.split("/")
         if kind == "track":
             return url_for("learn.track", code=target)
-        if kind in ("console", "lab"):
-            endpoint = {"console": "labs.console", "lab": "labs.lab"}[kind]
-            if endpoint not in current_app.view_functions:
-                return None  # rendered as a dead link until the labs blueprint is installed
-            return url_for(endpoint, **({"name": target} if kind == "console" else {"key": target}))
+        if kind == "console":
+            endpoint = CONSOLE_ENDPOINTS.get(target)
+            return url_for(endpoint) if endpoint in current_app.view_functions else None
+        if kind == "lab":
+            return url_for("labs.lab", key=target)
         code = track_code
         if len(parts) == (3 if kind == "lesson" else 2):
             code, parts = parts[0], parts[1:]

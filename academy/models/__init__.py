@@ -5,9 +5,11 @@ from academy.models.content import (
     ContentState, Domain, Lesson, Module, ModuleAsset, Question, QuestionVersion, Track,
 )
 from academy.models.exams import Attempt, ExamItem, ExamSession, LessonProgress, QuestionReport, ReviewCard
+from academy.models.labs import CheckResult, Grading, HintTaken, Lab, LabAnswer, LabRun, PracticeSpace
 from academy.models.people import ROLE_NAMES, SITE_ADMIN, Cohort, CohortMember, Membership, Organization, Role, User
 
 __all__ = [
+    "CheckResult", "Grading", "HintTaken", "Lab", "LabAnswer", "LabRun", "PracticeSpace",
     "Attempt", "ExamItem", "ExamSession", "LessonProgress", "QuestionReport", "ReviewCard",
     "ContentState", "Domain", "Lesson", "Module", "ModuleAsset", "Question", "QuestionVersion", "Track",
     "AuditEvent", "Base", "utcnow", "ROLE_NAMES", "SITE_ADMIN", "Cohort", "CohortMember", "Membership", "Organization",

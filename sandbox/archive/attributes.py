@@ -44,21 +44,47 @@ class InstanceAttributes:
 
     @classmethod
     def from_dataset(cls, ds: Dataset) -> "InstanceAttributes":
-        def v(keyword: str) -> str:
-            value = ds.get(keyword, "")
-            return "" if value is None else str(value).strip()
+        """Read the fields; raw string values are decoded directly (this runs per image),
+        falling back to pydicom's conversion for character sets other than the
+        default, Latin-1 and UTF-8."""
+        encoding = _encoding(ds)
+        values = {}
+        for tag, name in _FIELDS:
+            if tag not in ds:
+                continue
+            raw = ds.get_item(tag)
+            value = getattr(raw, "value", None)
+            if encoding and isinstance(value, bytes):
+                values[name] = value.decode(encoding, "replace").strip(" \x00")
+            else:
+                value = ds[tag].value
+                values[name] = "" if value is None else str(value).strip()
+        return cls(**{"sop_class_uid": "", "sop_instance_uid": "", "study_uid": "",
+                      "series_uid": "", **values})
 
-        return cls(
-            sop_class_uid=v("SOPClassUID"), sop_instance_uid=v("SOPInstanceUID"),
-            study_uid=v("StudyInstanceUID"), series_uid=v("SeriesInstanceUID"),
-            patient_id=v("PatientID"), patient_name=v("PatientName"),
-            birth_date=v("PatientBirthDate"), sex=v("PatientSex"), study_id=v("StudyID"),
-            study_date=v("StudyDate"), study_time=v("StudyTime"),
-            accession_number=v("AccessionNumber"), study_description=v("StudyDescription"),
-            referring_physician=v("ReferringPhysicianName"), modality=v("Modality"),
-            series_number=v("SeriesNumber"), series_description=v("SeriesDescription"),
-            body_part=v("BodyPartExamined"), instance_number=v("InstanceNumber"),
-        )
+
+def _encoding(ds: Dataset) -> str | None:
+    """Python codec for the dataset's Specific Character Set, if a simple one (PS3.3 C.12.1.1.2)."""
+    if 0x00080005 not in ds:
+        return "latin-1"  # default repertoire (ASCII) decodes the same
+    raw = getattr(ds.get_item(0x00080005), "value", None)
+    if not isinstance(raw, bytes):
+        return None
+    charset = raw.decode("ascii", "replace").strip(" \x00")
+    return {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1",
+            "ISO_IR 192": "utf-8"}.get(charset)
+
+
+_FIELDS = (
+    (0x00080016, "sop_class_uid"), (0x00080018, "sop_instance_uid"),
+    (0x0020000D, "study_uid"), (0x0020000E, "series_uid"), (0x00100020, "patient_id"),
+    (0x00100010, "patient_name"), (0x00100030, "birth_date"), (0x00100040, "sex"),
+    (0x00200010, "study_id"), (0x00080020, "study_date"), (0x00080030, "study_time"),
+    (0x00080050, "accession_number"), (0x00081030, "study_description"),
+    (0x00080090, "referring_physician"), (0x00080060, "modality"),
+    (0x00200011, "series_number"), (0x0008103E, "series_description"),
+    (0x00180015, "body_part"), (0x00200013, "instance_number"),
+)
 
 
 def read_header(fp: BytesIO, transfer_syntax: str) -> Dataset:

@@ -39,6 +39,8 @@ class AssociationContext:
     operations: int = 0
     # (kind, summary, details) of a C-MOVE/C-GET whose final response is still to be sent
     pending_final: tuple | None = None
+    # patient/study/series keys this association has already indexed
+    key_cache: dict = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
     @property

@@ -41,17 +41,20 @@ class Duplicate(Exception):
 
 def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAttributes,
                    chunks: list, transfer_syntax: str, *, summary_extra: dict | None = None,
-                   ) -> int:
-    """Store and index; returns the DIMSE status (PS3.4 B.2.3) and journals the outcome."""
+                   cache: index.KeyCache | None = None, rules=None) -> int:
+    """Store and index; returns the DIMSE status (PS3.4 B.2.3) and journals the outcome.
+
+    `cache` (index keys) and `rules` (routing rules) may come from the association.
+    """
+    cache = index.KeyCache() if cache is None else cache
     details = {"sop_instance_uid": a.sop_instance_uid, "sop_class_uid": a.sop_class_uid,
                "study_uid": a.study_uid, "patient_id": a.patient_id, "store": target.store,
                "transfer_syntax": transfer_syntax, **(summary_extra or {})}
-    with db.read() as conn:
-        existing = index.find_instance(conn, target.partition_id, target.store, a.sop_instance_uid)
-    if existing and not target.replace_duplicates:
-        return _duplicate(db, target, a, details)
     relpath = files.relpath(target.code, target.store, a.study_uid, a.series_uid,
-                            a.sop_instance_uid, unique=existing is not None)
+                            a.sop_instance_uid)
+    if files.path(relpath).exists():  # a copy is there: never overwrite an indexed file
+        relpath = files.relpath(target.code, target.store, a.study_uid, a.series_uid,
+                                a.sop_instance_uid, unique=True)
     try:
         size = files.write(relpath, chunks)
     except OSError as exc:
@@ -67,10 +70,11 @@ def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAt
                     raise Duplicate
                 index.add_instance(conn, target.partition_id, target.store, a, path=relpath,
                                    size=size, transfer_syntax=transfer_syntax,
-                                   calling_ae=target.calling_ae, existing=existing)
+                                   calling_ae=target.calling_ae, existing=existing,
+                                   cache=cache)
                 if target.route:
                     routing.enqueue(conn, target.partition_id, target.code, a,
-                                    target.calling_ae)
+                                    target.calling_ae, rules)
                 if existing:
                     journal.record(conn, target.code, "store.replaced",
                                    f"{a.sop_instance_uid} replaced by a second copy",
@@ -83,17 +87,23 @@ def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAt
             files.remove(relpath)
             return _duplicate(db, target, a, details)
         except IntegrityError:
+            # a concurrent insert of the same study/series, or a cached key gone stale:
+            # read everything again
+            cache.clear()
             if attempt == 2:
                 files.remove(relpath)
-                raise
-            continue  # a concurrent insert of the same study/series: read it this time
+                journal.record(db, target.code, "failure",
+                               f"cannot index {a.sop_instance_uid}: integrity conflict",
+                               status=st.OUT_OF_RESOURCES, association=target.association)
+                return st.OUT_OF_RESOURCES
+            continue
         except Exception as exc:  # noqa: BLE001 - answer A700, never raise to pynetdicom
             files.remove(relpath)
             log.exception("indexing %s failed", a.sop_instance_uid)
             journal.record(db, target.code, "failure", f"cannot index {a.sop_instance_uid}: {exc}",
                            status=st.OUT_OF_RESOURCES, association=target.association, **details)
             return st.OUT_OF_RESOURCES
-    if existing and existing.path != relpath:
+    if existing and existing.path != relpath:  # the replaced copy's file, after commit
         files.remove(existing.path)
     return st.SUCCESS
 

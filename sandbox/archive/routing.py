@@ -36,11 +36,17 @@ def rule_matches(rule, a: InstanceAttributes, calling_ae: str) -> bool:
     return True
 
 
-def enqueue(conn: Connection, partition_id: int, code: str, a: InstanceAttributes,
-            calling_ae: str) -> int:
-    rules = conn.execute(
+def load_rules(conn: Connection, partition_id: int) -> list:
+    return conn.execute(
         select(RoutingRule.__table__).where(RoutingRule.partition_id == partition_id)
     ).all()
+
+
+def enqueue(conn: Connection, partition_id: int, code: str, a: InstanceAttributes,
+            calling_ae: str, rules=None) -> int:
+    """Queue a job per matching rule (`rules` as read when the association arrived)."""
+    if rules is None:
+        rules = load_rules(conn, partition_id)
     n = 0
     for rule in rules:
         if rule_matches(rule, a, calling_ae):

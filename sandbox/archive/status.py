@@ -20,6 +20,13 @@ NOT_AUTHORIZED = 0x0124  # PS3.7 C.5.16
 PROCESSING_FAILURE = 0x0110  # PS3.7 C.5.4
 INVALID_ARGUMENT_VALUE = 0x0115  # PS3.7 C.5.6
 
+# PS3.7 C.5 / PS3.4 F.7.2 (MPPS N-CREATE, N-SET), used by the RIS (sandbox/ris/mpps.py).
+NO_SUCH_ATTRIBUTE = 0x0105  # PS3.7 C.5.2
+INVALID_ATTRIBUTE_VALUE = 0x0106  # PS3.7 C.5.3
+NO_SUCH_OBJECT_INSTANCE = 0x0112  # PS3.7 C.5.9
+MISSING_ATTRIBUTE = 0x0120  # PS3.7 C.5.13
+MISSING_ATTRIBUTE_VALUE = 0x0121  # PS3.7 C.5.14
+
 # PS3.4 B.2.3 Storage.
 OUT_OF_RESOURCES = 0xA700  # Refused: Out of Resources
 DATASET_DOES_NOT_MATCH_SOP_CLASS = 0xA900  # Error (storage) / identifier mismatch (Q/R)
@@ -45,6 +52,11 @@ NAMES = {
     NOT_AUTHORIZED: "Not authorized",
     PROCESSING_FAILURE: "Processing failure",
     INVALID_ARGUMENT_VALUE: "Invalid argument value",
+    NO_SUCH_ATTRIBUTE: "No such attribute",
+    INVALID_ATTRIBUTE_VALUE: "Invalid attribute value",
+    NO_SUCH_OBJECT_INSTANCE: "No such object instance",
+    MISSING_ATTRIBUTE: "Missing attribute",
+    MISSING_ATTRIBUTE_VALUE: "Missing attribute value",
     OUT_OF_RESOURCES: "Out of resources",
     DATASET_DOES_NOT_MATCH_SOP_CLASS: "Data set / identifier does not match SOP Class",
     CANNOT_UNDERSTAND: "Cannot understand / unable to process",

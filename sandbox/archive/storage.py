@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pydicom.dataset import FileMetaDataset
-from pydicom.filewriter import write_file_meta_info
-from pydicom.filebase import DicomBytesIO
+import struct
 
 from sandbox.archive import status as st
 from sandbox.archive.attributes import InstanceAttributes, read_header
@@ -14,19 +12,34 @@ from sandbox.archive.ingest import Target, store_instance
 PREAMBLE = b"\x00" * 128 + b"DICM"
 
 
+IMPLEMENTATION_CLASS_UID = "1.2.826.0.1.3680043.10.1517.1"
+IMPLEMENTATION_VERSION_NAME = "PACSACADEMY_1"
+
+
+def _element(group_elem: int, vr: bytes, value: bytes) -> bytes:
+    """One explicit VR little endian element with a 2-byte length (PS3.5 7.1.2)."""
+    return struct.pack("<HH2sH", 0x0002, group_elem, vr, len(value)) + value
+
+
+def _pad(value: str, pad: bytes) -> bytes:
+    raw = value.encode("ascii")
+    return raw + pad if len(raw) % 2 else raw
+
+
 def file_meta_bytes(sop_class: str, sop_instance: str, transfer_syntax: str,
                     source_ae: str) -> bytes:
-    """Encoded File Meta Information (PS3.10 7.1) for a received dataset."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_instance
-    meta.TransferSyntaxUID = transfer_syntax
-    meta.ImplementationClassUID = "1.2.826.0.1.3680043.10.1517.1"
-    meta.ImplementationVersionName = "PACSACADEMY_1"
-    meta.SourceApplicationEntityTitle = source_ae
-    fp = DicomBytesIO()
-    write_file_meta_info(fp, meta, enforce_standard=True)
-    return fp.getvalue()
+    """Encoded File Meta Information (PS3.10 7.1), written by hand: it runs per image."""
+    body = b"".join((
+        # (0002,0001) OB: 2 reserved bytes and a 4-byte length (PS3.5 7.1.2)
+        struct.pack("<HH2sHI", 0x0002, 0x0001, b"OB", 0, 2) + b"\x00\x01",
+        _element(0x0002, b"UI", _pad(sop_class, b"\x00")),
+        _element(0x0003, b"UI", _pad(sop_instance, b"\x00")),
+        _element(0x0010, b"UI", _pad(transfer_syntax, b"\x00")),
+        _element(0x0012, b"UI", _pad(IMPLEMENTATION_CLASS_UID, b"\x00")),
+        _element(0x0013, b"SH", _pad(IMPLEMENTATION_VERSION_NAME, b" ")),
+        _element(0x0016, b"AE", _pad(source_ae[:16], b" ")),
+    ))
+    return struct.pack("<HH2sHI", 0x0002, 0x0000, b"UL", 4, len(body)) + body
 
 
 def on_store(event, ctx: AssociationContext) -> int:
@@ -51,8 +64,8 @@ def on_store(event, ctx: AssociationContext) -> int:
     target = Target(ctx.partition.id, ctx.code, ctx.store, ctx.partition.replace_duplicates,
                     ctx.calling_ae, ctx.id, route=ctx.store == "archive")
     return store_instance(ctx.services.db, ctx.services.files, target, attrs, chunks,
-                          transfer_syntax, summary_extra={"calling_ae": ctx.calling_ae,
-                                                          "duration_ms": ctx.elapsed_ms()})
+                          transfer_syntax, summary_extra={"calling_ae": ctx.calling_ae},
+                          cache=ctx.key_cache, rules=ctx.partition.routing_rules)
 
 
 def _mismatch(a: InstanceAttributes, req, context) -> str:

@@ -22,6 +22,9 @@ PATIENTS = {
               "PatientSex": "F"},
 }
 
+# Invalid UIDs in identifiers are the point of some tests; pydicom warns about them.
+pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR")
+
 
 @pytest.fixture(scope="module")
 def data(sandbox):

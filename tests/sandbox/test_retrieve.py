@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pydicom.dataset import Dataset
 from pynetdicom import build_context, build_role, evt
 from pynetdicom.sop_class import (
@@ -13,6 +15,9 @@ from pynetdicom.sop_class import (
 
 from sandbox.archive import status as st
 from tests.sandbox.conftest import associate, make_sandbox
+
+# Invalid UIDs in identifiers are the point of some tests; pydicom warns about them.
+pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR")
 
 
 def _identifier(level="STUDY", **keys) -> Dataset:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import socket
 import struct
 import time
@@ -15,6 +17,9 @@ from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 
 from sandbox.archive import status as st
 from tests.sandbox.conftest import associate, small_study
+
+# Invalid UIDs in identifiers are the point of some tests; pydicom warns about them.
+pytestmark = pytest.mark.filterwarnings("ignore:Invalid value for VR")
 
 
 def _store(sb, code, datasets, called=None):

@@ -1,0 +1,135 @@
+"""Playing a lab's intended solution through the sandbox API, for the labs self-test.
+
+A solution is a list of steps such as `{do: echo, node: "{PACS_AE}", device: WS}`; each `do` names a
+step registered here, whose parameters are the rest of the mapping. Answers to knowledge checks are
+steps too (`{do: answer, check: modality, value: CT}`).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import sandbox
+
+STEPS: dict[str, Callable] = {}
+
+
+class SolutionError(Exception):
+    pass
+
+
+def step(name: str):
+    def register(function):
+        if name in STEPS:
+            raise RuntimeError(f"solution step '{name}' is registered twice")
+        STEPS[name] = function
+        return function
+
+    return register
+
+
+def _devices(box, code):
+    return box.devices(code)
+
+
+@step("add_node")
+def add_node(box, code, answers, *, ae_title, host, port, description=""):
+    box.add_node(code, ae_title, host, int(port), description)
+
+
+@step("remove_node")
+def remove_node(box, code, answers, *, ae_title):
+    box.remove_node(code, ae_title)
+
+
+@step("echo")
+def echo(box, code, answers, *, node, device="WS"):
+    return _devices(box, code).echo(node, device=device)
+
+
+@step("find")
+def find(box, code, answers, *, node, level="STUDY", model="STUDY", device="WS", keys=None):
+    return _devices(box, code).find(node, level=level, model=model, device=device, **(keys or {}))
+
+
+def _study_keys(box, code, keys: dict) -> dict:
+    """`study: first` or `study: {patient_id: X}` picks a Study Instance UID from the archive."""
+    keys = dict(keys or {})
+    wanted = keys.pop("study", None)
+    if wanted is not None:
+        studies = box.studies(code, patient_id=wanted.get("patient_id")) if isinstance(wanted, dict) else box.studies(code)
+        if not studies:
+            raise SolutionError(f"no study in the archive matches {wanted!r}")
+        keys["StudyInstanceUID"] = studies[0].study_uid
+    return keys
+
+
+@step("move")
+def move(box, code, answers, *, node, destination, level="STUDY", device="WS", keys=None):
+    return _devices(box, code).move(node, destination, level=level, device=device, **_study_keys(box, code, keys))
+
+
+@step("get")
+def get(box, code, answers, *, node, level="STUDY", keys=None):
+    return _devices(box, code).get(node, level=level, **_study_keys(box, code, keys))
+
+
+@step("store")
+def store(box, code, answers, *, node, modality="CT", device="CT", seed=0, images=2, **options):
+    return _devices(box, code).store(node, modality=modality, device=device, seed=seed,
+                                     images_per_series=images, **options)
+
+
+@step("edit_patient")
+def edit_patient(box, code, answers, *, patient_id, **changes):
+    box.edit_patient(code, patient_id, **changes)
+
+
+@step("merge_patients")
+def merge_patients(box, code, answers, *, source, target):
+    box.merge_patients(code, source, target)
+
+
+@step("move_series")
+def move_series(box, code, answers, *, series_of, into):
+    """Move the series of modality `series_of.modality` in the study described `series_of.study`
+    into the study described `into`."""
+    studies = {s.study_description.upper(): s for s in box.studies(code)}
+    source, target = studies.get(series_of["study"].upper()), studies.get(into.upper())
+    if source is None or target is None:
+        raise SolutionError("the studies named in the solution are not in the archive")
+    series = {i.series_uid for i in box.instances(code, study_uid=source.study_uid)
+              if i.modality == series_of.get("modality", i.modality)}
+    for series_uid in sorted(series):
+        box.move_series(code, series_uid, target.study_uid)
+
+
+@step("delete_study")
+def delete_study(box, code, answers, *, description):
+    for study in box.studies(code):
+        if study.study_description.upper() == description.upper():
+            box.delete_study(code, study.study_uid)
+
+
+@step("clear_fault")
+def clear_fault(box, code, answers, *, kind):
+    box.clear_fault(code, kind)
+
+
+@step("answer")
+def answer(box, code, answers, *, check, value):
+    answers[check] = str(value)
+
+
+def play(box: sandbox.Sandbox, code: str, steps: list[dict]) -> dict[str, str]:
+    """Run every step; returns the knowledge answers the solution gives."""
+    answers: dict[str, str] = {}
+    for number, raw in enumerate(steps, start=1):
+        params = dict(raw)
+        name = params.pop("do", None)
+        if name not in STEPS:
+            raise SolutionError(f"step {number}: unknown step {name!r}; known: {', '.join(sorted(STEPS))}")
+        try:
+            STEPS[name](box, code, answers, **params)
+        except TypeError as exc:
+            raise SolutionError(f"step {number} ({name}): {exc}") from None
+    return answers
