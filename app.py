@@ -36,10 +36,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from waitress import create_server
 
-    from academy import first_run, sandbox_link
+    from academy import content, first_run, sandbox_link
 
     app = create_app()
-    demo_accounts = first_run.prepare(app)
+    try:
+        demo_accounts = first_run.prepare(app)
+    except content.ContentError as exc:
+        print(f"PACS Academy did not start: the content has problems. Fix them and start again.\n{exc}",
+              file=sys.stderr)
+        return 1
     box = sandbox_link.start(app)
     server = create_server(app, host=app.config["ACADEMY_HOST"], port=app.config["ACADEMY_PORT"],
                            threads=args.threads, ident="PACS Academy")
@@ -51,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{app.config['ACADEMY_HOST']}:{server.effective_port}/"
     print(f"\nPACS Academy is running at {url}", flush=True)
     status = box.status()
-    print("Sandbox: " + ", ".join(f"{name} on port {part.get('port')}" for name, part in status.items()), flush=True)
+    print("Sandbox: " + ", ".join(f"{name.upper()} on port {part['port']}" for name, part in status.items()
+                                  if "port" in part), flush=True)
     if demo_accounts:
         print("\nDemo accounts (passwords are shown only this once):")
         for account in demo_accounts:

@@ -42,7 +42,7 @@ def load_config(environ: dict | None = None) -> dict:
     data_dir = Path(_env("ACADEMY_DATA_DIR", environ)).resolve()
     database_url = _env("ACADEMY_DATABASE_URL", environ) or f"sqlite:///{data_dir / 'academy.db'}"
     https = (_env("ACADEMY_HTTPS", environ) or "").lower() in {"1", "true", "yes"}
-    return {
+    settings = {
         "ACADEMY_DATA_DIR": data_dir,
         "ACADEMY_HOST": _env("ACADEMY_HOST", environ),
         "ACADEMY_PORT": int(_env("ACADEMY_PORT", environ)),
@@ -71,3 +71,8 @@ def load_config(environ: dict | None = None) -> dict:
         "BOOTSTRAP_SERVE_LOCAL": True,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     }
+    # Content folders other than the bundled ones (a hospital's own content repository, test fixtures).
+    for name in ("ACADEMY_CURRICULA_DIR", "ACADEMY_QUESTION_BANKS_DIR"):
+        if _env(name, environ):
+            settings[name] = Path(_env(name, environ)).resolve()
+    return settings

@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("code")
     imp.add_argument("path", type=Path)
     _common(imp)
+    from sandbox.ris import cli as ris_cli  # hl7, worklist, orders (sandbox/ris/cli.py)
+
+    ris_cli.add_commands(sub, _common)
     return parser
 
 
@@ -98,13 +101,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(sb: Sandbox, args) -> int:
+    from sandbox.ris import cli as ris_cli
+
+    if args.command in ris_cli.COMMANDS:
+        return ris_cli.run(sb, args)
     if args.command == "serve":
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         sb.start()
         print(f"sandbox DICOM listening on {sb.config.host}:{sb.dicom_port} "
-              f"(AE titles <CODE>_PACS, <CODE>_WS); Ctrl-C stops", flush=True)
+              f"(AE titles <CODE>_PACS, <CODE>_WS, <CODE>_RIS); HL7/MLLP on "
+              f"{sb.config.host}:{sb.hl7_port}; Ctrl-C stops", flush=True)
         stop.wait()
         return 0
     if args.command == "partition":

@@ -12,6 +12,14 @@ delay_responses          seconds (0-30)                 every DIMSE response wai
 drop_after               operations (>=1)               association aborted after N operations
 refuse_move_destination  ae_title                       C-MOVE to it answers A801
 misset_node              ae_title, port                 the registry answers the wrong port for it
+
+The RIS's faults (sandbox/ris/):
+procedure_modality       code, modality ("" = none)     the procedure-code table maps code wrongly
+wrong_station_ae         ae_title                       new orders are scheduled on this station AE
+ack_error                message_type (ORM^O01, ADT)    the interface answers AE to that type
+hl7_outbound_down        -                              outbound HL7 is not delivered (queue backs up)
+second_assigning_authority issuer                       patients filed under that PID-3 authority's ID
+swap_date_format         -                              scheduled dates read YYYYDDMM (day/month swapped)
 """
 
 from __future__ import annotations
@@ -61,6 +69,27 @@ def _uids(v):
     return uids
 
 
+def _text(v):
+    v = str(v).strip()
+    if not v or len(v) > 64:
+        raise ValueError("1 to 64 characters")
+    return v
+
+
+def _modality(v):
+    v = str(v).strip().upper()
+    if len(v) > 16 or not re.fullmatch(r"[A-Z0-9]*", v):
+        raise ValueError("a DICOM modality code such as CT, or '' for no modality")
+    return v
+
+
+def _message_type(v):
+    v = str(v).strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{3}(\^[A-Z0-9]{3})?", v):
+        raise ValueError("an HL7 message type such as ORM^O01 or ADT")
+    return v
+
+
 KINDS: dict[str, dict] = {
     "reject_calling_ae": {"ae_title": _ae},
     "transfer_syntaxes": {"accept": _uids},
@@ -69,6 +98,13 @@ KINDS: dict[str, dict] = {
     "drop_after": {"operations": _positive},
     "refuse_move_destination": {"ae_title": _ae},
     "misset_node": {"ae_title": _ae, "port": _port},
+    # the RIS (sandbox/ris/)
+    "procedure_modality": {"code": _text, "modality": _modality},
+    "wrong_station_ae": {"ae_title": _ae},
+    "ack_error": {"message_type": _message_type},
+    "hl7_outbound_down": {},
+    "second_assigning_authority": {"issuer": _text},
+    "swap_date_format": {},
 }
 
 

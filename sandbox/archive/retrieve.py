@@ -9,6 +9,7 @@ policy; the sub-association calls from <CODE>_PACS.
 from __future__ import annotations
 
 from pydicom import dcmread
+from pydicom import uid
 from pydicom.uid import UID
 from pynetdicom import build_context
 from pynetdicom.sop_class import (
@@ -28,6 +29,30 @@ from sandbox.netpolicy import DestinationRefused
 
 MODELS = {str(PATIENT_ROOT_MOVE): "PATIENT", str(STUDY_ROOT_MOVE): "STUDY",
           str(PATIENT_ROOT_GET): "PATIENT", str(STUDY_ROOT_GET): "STUDY"}
+
+
+UNCOMPRESSED = (uid.ExplicitVRLittleEndian, uid.ImplicitVRLittleEndian)
+
+
+def sub_operation_contexts(rows) -> list:
+    """Only the contexts the sub-operations need (fewer contexts, faster set-up).
+
+    Stored data is sent as stored (pixels are never decoded): an uncompressed instance
+    may go in any uncompressed syntax the destination picks (pynetdicom converts the
+    encoding), a compressed one only in its own syntax.
+    """
+    by_class: dict[str, set[str]] = {}
+    for r in rows:
+        by_class.setdefault(r.sop_class_uid, set()).add(r.transfer_syntax)
+    contexts = []
+    for sop_class, syntaxes in sorted(by_class.items()):
+        plain = [t for t in syntaxes if UID(t) in UNCOMPRESSED]
+        if plain:
+            contexts.append(build_context(sop_class, [UID(t) for t in dict.fromkeys(
+                [*plain, *UNCOMPRESSED])]))
+        contexts += [build_context(sop_class, [UID(t)]) for t in sorted(syntaxes)
+                     if UID(t) not in UNCOMPRESSED]
+    return contexts[:128]
 
 
 def _select(event, ctx: AssociationContext):
@@ -86,10 +111,8 @@ def on_move(event, ctx: AssociationContext):
     except DestinationRefused as exc:
         yield refuse(str(exc))
         return
-    # Only the contexts the sub-operations need (fewer contexts, faster set-up). An
-    # identifier error still has to go through pynetdicom's sub-association first.
-    pairs = sorted({(r.sop_class_uid, r.transfer_syntax) for r in rows})[:128]
-    contexts = [build_context(c, [UID(t)]) for c, t in pairs] or [build_context(Verification)]
+    # An identifier error still has to go through pynetdicom's sub-association first.
+    contexts = sub_operation_contexts(rows) or [build_context(Verification)]
     kwargs = {"contexts": contexts, **ctx.services.outgoing.associate_kwargs()}
     use_outgoing_ae(event.assoc, ctx.services.outgoing.make_ae(ctx.called_ae))
     ctx.pending_final = ("dimse.c-move", f"C-MOVE to {destination}", common)

@@ -37,6 +37,7 @@ def small_study(seed: int, modality: str = "CT", **kw) -> list[Dataset]:
 
 def make_config(tmp: Path, **overrides) -> SandboxConfig:
     values = dict(database_url=f"sqlite:///{tmp / 'sandbox.db'}", data_dir=tmp / "files",
+                  hl7_port=0,
                   dicom_port=0, fsync=False, acse_timeout=5, dimse_timeout=5,
                   network_timeout=5, forward_retry_seconds=0.05)
     values.update(overrides)

@@ -199,7 +199,8 @@ def test_serve_runs_until_sigterm(tmp_path):
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--dicom-port", str(port),
-                             "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                             "--hl7-port", "0", "--data-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, text=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     try:
         line = proc.stdout.readline()
