@@ -73,8 +73,9 @@ def import_folder(sb, code: str, folder: Path, *, store: str) -> dict:
             ds = pydicom.dcmread(path, force=True)
             if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
                 raise ValueError("no SOP Class/Instance UID")
-            if "TransferSyntaxUID" not in getattr(ds, "file_meta", Dataset()):
-                ds.file_meta = ds.file_meta if hasattr(ds, "file_meta") else pydicom.dataset.FileMetaDataset()
+            if getattr(ds, "file_meta", None) is None:
+                ds.file_meta = pydicom.dataset.FileMetaDataset()
+            if "TransferSyntaxUID" not in ds.file_meta:  # a bare dataset (no Part 10 header)
                 ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
             if not ds.get("StudyInstanceUID") or not ds.get("SeriesInstanceUID"):
                 raise ValueError("no Study or Series Instance UID")

@@ -6,7 +6,11 @@ Kinds (dotted, stable; graders match on them):
   store.replaced / store.duplicate-refused
   fault.fired
   failure                      (bad PDU, unparsable dataset, timeout, unexpected error)
+  device.c-echo / .c-find / .c-move / .c-get / .c-store   (the simulated devices, as SCU)
   partition.* node.* admin.* forward.* retention.* scenario.*
+
+Details carry what graders need: calling/called AE titles, peer, presentation contexts,
+identifier keys, level, matches, sub-operation counts, status, duration_ms, before/after.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from sandbox import faults as fault_kinds
 from sandbox import journal
 from sandbox.codes import validate_ae_title, validate_code
 
-_SECTIONS = {"settings", "nodes", "patients", "studies", "faults", "routing"}
+_SECTIONS = {"settings", "nodes", "patients", "studies", "faults", "routing", "ris"}
 _SETTINGS = {"accept_any_calling_ae", "replace_duplicates"}
 _NODE = {"ae_title", "host", "port", "description"}
 _PATIENT = {"key", "seed", "patient_id", "name", "birth_date", "sex"}
@@ -113,6 +113,10 @@ def validate(scenario) -> dict:
         r = _keys(f"routing[{i}]", r, _ROUTE)
         if "destination_ae" not in r:
             raise ScenarioError(f"routing[{i}]: missing destination_ae")
+    if "ris" in scenario:  # the RIS's section: sandbox/ris/scenario.py
+        from sandbox.ris import scenario as ris_scenario
+
+        ris_scenario.validate(scenario["ris"], ScenarioError)
     return scenario
 
 
@@ -148,13 +152,18 @@ def apply(sb, code: str, scenario) -> dict:
             code, studies=1, seed=s.get("seed", i), modality=s.get("modality", "CT"),
             series_count=s.get("series", 1), images_per_series=s.get("images", 3),
             store=store, patient=patients.get(s.get("patient")), **options)
+    ris_summary = {}
+    if "ris" in scenario:  # before the faults: a lab's set-up messages meet a working RIS
+        from sandbox.ris import scenario as ris_scenario
+
+        ris_summary = ris_scenario.apply(sb, code, scenario["ris"], ScenarioError)
     for kind, params in scenario.get("faults", {}).items():
         sb.set_fault(code, kind, **(params or {}))
     for r in scenario.get("routing", []):
         sb.add_routing_rule(code, r["destination_ae"], modality=r.get("modality", ""),
                             calling_ae=r.get("calling_ae", ""),
                             study_description=r.get("study_description", ""))
-    summary = {"studies": study_uids, "imported": imported,
+    summary = {**ris_summary, "studies": study_uids, "imported": imported,
                "nodes": len(scenario.get("nodes", [])), "faults": sorted(scenario.get("faults", {}))}
     journal.record(sb.db, code, "scenario.applied", "scenario applied", **summary)
     return summary

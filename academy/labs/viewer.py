@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pydicom.uid
 from PIL import Image
 
 PRESETS = {  # name -> (center, width)
@@ -82,6 +83,11 @@ def header(path: Path) -> list[HeaderLine]:
                     walk(item, depth + 1)
             elif element.tag == 0x7FE00010:
                 lines.append(HeaderLine(depth, tag, element.keyword, element.VR, f"{len(element.value)} bytes"))
+            elif element.VR == "UI" and element.value:
+                # Name the well-known UIDs (transfer syntaxes, SOP classes) as PS3.6 Annex A does.
+                uid = pydicom.uid.UID(str(element.value))
+                value = f"{uid} ({uid.name})" if uid.name != str(uid) else str(uid)
+                lines.append(HeaderLine(depth, tag, element.keyword, "UI", value))
             else:
                 value = str(element.value) if element.VR not in ("OB", "OW", "UN") else f"{len(element.value or b'')} bytes"
                 lines.append(HeaderLine(depth, tag, element.keyword or "(private)", element.VR, value[:200]))

@@ -8,6 +8,7 @@ disk and vice versa. A replaced instance's old file is removed after commit.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +42,8 @@ class Duplicate(Exception):
 
 def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAttributes,
                    chunks: list, transfer_syntax: str, *, summary_extra: dict | None = None,
-                   cache: index.KeyCache | None = None, rules=None) -> int:
+                   cache: index.KeyCache | None = None, rules=None,
+                   started: float | None = None) -> int:
     """Store and index; returns the DIMSE status (PS3.4 B.2.3) and journals the outcome.
 
     `cache` (index keys) and `rules` (routing rules) may come from the association.
@@ -79,6 +81,8 @@ def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAt
                     journal.record(conn, target.code, "store.replaced",
                                    f"{a.sop_instance_uid} replaced by a second copy",
                                    association=target.association, **details)
+                if started is not None:
+                    details["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
                 journal.record(conn, target.code, "dimse.c-store",
                                f"C-STORE {a.sop_instance_uid} stored", status=st.SUCCESS,
                                association=target.association, size=size, **details)

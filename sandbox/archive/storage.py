@@ -65,7 +65,8 @@ def on_store(event, ctx: AssociationContext) -> int:
                     ctx.calling_ae, ctx.id, route=ctx.store == "archive")
     return store_instance(ctx.services.db, ctx.services.files, target, attrs, chunks,
                           transfer_syntax, summary_extra={"calling_ae": ctx.calling_ae},
-                          cache=ctx.key_cache, rules=ctx.partition.routing_rules)
+                          cache=ctx.key_cache, rules=ctx.partition.routing_rules,
+                          started=ctx.started)
 
 
 def _mismatch(a: InstanceAttributes, req, context) -> str:

@@ -210,3 +210,22 @@ def test_serve_runs_until_sigterm(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_importing_a_bare_dataset_without_part10_header(sandbox, code, tmp_path):
+    from pydicom.filewriter import write_dataset
+    from pydicom.filebase import DicomFileLike
+
+    from tests.sandbox.conftest import small_study
+
+    ds = small_study(10)[0]
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    with open(folder / "IMG0001", "wb") as fh:  # ACR-NEMA style: implicit VR, no preamble/meta
+        fp = DicomFileLike(fh)
+        fp.is_little_endian, fp.is_implicit_VR = True, True
+        write_dataset(fp, ds)
+    result = sandbox.import_folder(code, folder)
+    assert result["imported"] == 1, result
+    [inst] = sandbox.instances(code)
+    assert inst.sop_instance_uid == ds.SOPInstanceUID

@@ -100,3 +100,28 @@ def test_getscu_retrieves_a_study(dc, sandbox, tmp_path):
                "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={uid}")
     assert done.returncode == 0, done.stderr
     assert len(list(out_dir.iterdir())) == 2
+
+
+@pytest.mark.parametrize("tool, syntax", [
+    ("dcmcjpls", "1.2.840.10008.1.2.4.80"),   # JPEG-LS lossless
+    ("dcmcrle", "1.2.840.10008.1.2.5"),       # RLE lossless
+    ("dcmcjpeg", "1.2.840.10008.1.2.4.70"),   # JPEG lossless SV1
+])
+def test_compressed_files_from_storescu_are_stored_as_received(dc, sandbox, tmp_path, dcmtk,
+                                                               tool, syntax):
+    import shutil
+
+    if not shutil.which(tool):
+        pytest.skip(f"{tool} not installed")
+    code, run = dc
+    [plain] = _files(tmp_path, 66, n=1)
+    packed = tmp_path / "packed.dcm"
+    assert dcmtk(tool, plain, packed).returncode == 0
+    sent = pydicom.dcmread(packed)
+    assert sent.file_meta.TransferSyntaxUID == syntax
+    # -R: propose only what the files need, i.e. their own (compressed) transfer syntax
+    done = run("storescu", "-R", "-aec", f"{code}_PACS", files=[packed])
+    assert done.returncode == 0, done.stderr
+    stored = pydicom.dcmread(sandbox.instance_path(code, sent.SOPInstanceUID))
+    assert stored.file_meta.TransferSyntaxUID == syntax
+    assert stored.PixelData == sent.PixelData  # the compressed bytes, untouched

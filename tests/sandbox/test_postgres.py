@@ -76,3 +76,24 @@ def test_rejections_and_faults_on_postgres(pg):
                                      images_per_series=1)
     assert result.status == st.OUT_OF_RESOURCES
     pg.clear_fault("PG1")
+
+
+def test_concurrent_senders_on_postgres(pg):
+    import threading
+
+    from tests.sandbox.conftest import small_study
+
+    study = small_study(74, images_per_series=6)
+    results = []
+
+    def send(part):
+        results.append(pg.devices("PG1").store("PG1_PACS", datasets=part).completed)
+
+    threads = [threading.Thread(target=send, args=(study[i::3],)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(results) == 6
+    [info] = pg.studies("PG1", study_uid=study[0].StudyInstanceUID)
+    assert info.instance_count == 6 and info.series_count == 1

@@ -52,6 +52,10 @@ def test_a_stored_study_is_indexed_and_on_disk_byte_for_byte(sandbox, code):
     assert len(_files(sandbox, code)) == 3
     parts = _files(sandbox, code)[0].relative_to(sandbox.config.data_dir).parts
     assert parts[:3] == (code, "archive", study[0].StudyInstanceUID)
+    stored_events = sandbox.journal(code, kind="dimse.c-store")
+    assert len(stored_events) == 3 and all(e.status == st.SUCCESS for e in stored_events)
+    assert stored_events[0].details["duration_ms"] >= 0
+    assert stored_events[0].details["calling_ae"] == "TESTSCU"
 
 
 def test_compressed_and_big_endian_and_deflated_data_are_stored_as_received(sandbox, code):
@@ -220,3 +224,23 @@ def test_the_workstation_keeps_its_own_store(sandbox, code):
     assert _store(sandbox, code, study, called=f"{code}_WS") == [st.SUCCESS] * 3
     assert not sandbox.studies(code)
     assert sandbox.studies(code, store="workstation")[0].instance_count == 3
+
+
+def test_concurrent_senders_of_one_study_end_in_one_consistent_study(sandbox, code):
+    import threading
+
+    study = small_study(11, images_per_series=8)
+    results = []
+
+    def send(part):
+        results.extend(_store(sandbox, code, part))
+
+    threads = [threading.Thread(target=send, args=(study[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [st.SUCCESS] * 8
+    [info] = sandbox.studies(code)
+    assert info.instance_count == 8 and info.series_count == 1
+    assert len(_files(sandbox, code)) == 8
