@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from academy import audit, database
 from academy.auth import service
@@ -40,10 +40,32 @@ def create_user_command(email: str, role: str, org_name: str | None, display_nam
     click.echo(f"Created {role} {user.email}" + (f" in {org.name}" if org else ""))
 
 
+@click.command("init")
+@with_appcontext
+@click.option("--demo/--no-demo", default=False, show_default=True,
+              help="Create the demo organisation and accounts when the database has none.")
+def init_command(demo: bool):
+    """Migrate the database and import the bundled content (run once per deployment, before the workers)."""
+    from academy import content, first_run
+
+    database.upgrade(current_app)
+    try:
+        report = content.import_bundled(current_app)
+    except content.ContentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("Content is up to date." if report is None else
+               f"Imported {report.tracks} tracks, {report.modules} modules, {report.lessons} lessons, "
+               f"{report.labs} labs, {report.questions} questions.")
+    if demo:
+        for account in first_run.create_demo_organization():
+            click.echo(f"  {account.role:<11} {account.email:<40} {account.password}")
+
+
 def init_app(app: Flask) -> None:
     from academy.content.cli import content_cli
     from academy.labs.cli import labs_cli
 
+    app.cli.add_command(init_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(labs_cli)

@@ -26,6 +26,8 @@ naming the path of the problem (e.g. "studies[1].images").
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sandbox import faults as fault_kinds
 from sandbox import journal
 from sandbox.codes import validate_ae_title, validate_code
@@ -95,6 +97,8 @@ def validate(scenario) -> dict:
         if s.get("store", "archive") not in ("archive", "workstation"):
             raise ScenarioError(f"studies[{i}].store: archive or workstation")
         if "import" in s:
+            if not isinstance(s["import"], str) or not Path(s["import"]).is_dir():
+                raise ScenarioError(f"studies[{i}].import: {s['import']!r} is not a directory")
             continue
         if s.get("patient") is not None and s["patient"] not in keys:
             raise ScenarioError(f"studies[{i}].patient: no patient with key {s['patient']!r}")

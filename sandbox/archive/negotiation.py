@@ -131,9 +131,12 @@ class Gate:
         if not assoc.is_established:  # pynetdicom's own checks rejected it
             ctx.record("association.rejected", f"{ctx.calling_ae} -> {ctx.called_ae} rejected")
             return
+        proposed = {cx.context_id: [str(t) for t in cx.transfer_syntax]
+                    for cx in assoc.requestor.primitive.presentation_context_definition_list}
         cxs = [
             {"id": cx.context_id, "abstract_syntax": str(cx.abstract_syntax),
              "name": cx.abstract_syntax.name,
+             "proposed": proposed.get(cx.context_id, []),
              "transfer_syntaxes": [str(t) for t in cx.transfer_syntax],
              "result": _RESULT.get(cx.result, cx.result)}
             for cx in sorted([*assoc.accepted_contexts, *assoc.rejected_contexts],

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from hl7apy.consts import VALIDATION_LEVEL
-from hl7apy.exceptions import HL7apyException
+from hl7apy.exceptions import HL7apyException, InvalidName
 from hl7apy.parser import get_message_info, parse_message
 
 from sandbox.ris import hl7text
@@ -274,6 +274,11 @@ def parse(raw: str) -> Message:
     try:
         parsed = parse_message(text, validation_level=VALIDATION_LEVEL.TOLERANT,
                                find_groups=False)
+    except InvalidName as exc:
+        # hl7apy knows every standard segment of the version; Z-segments are always allowed
+        name = str(exc).rsplit(" ", 1)[-1]
+        raise Hl7Error(f"segment {name!r} is not an HL7 v{version} segment (local segments must "
+                       "start with Z)", name[:3], 1, 0, 0, SEGMENT_SEQUENCE_ERROR, "AR") from None
     except HL7apyException as exc:
         raise Hl7Error(f"the message cannot be parsed: {exc}", "MSH", 1, 0, 0,
                        DATA_TYPE_ERROR, "AR") from None

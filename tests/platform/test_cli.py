@@ -47,3 +47,17 @@ def test_user_create_refuses_a_duplicate_email(app, runner, accounts):
     result = runner.invoke(args=["user", "create", accounts["trainee"].email.upper(), "--role", "trainee",
                                  "--org", "General Hospital", "--password-stdin"], input="a long enough password\n")
     assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_init_migrates_imports_and_optionally_makes_the_demo(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'init.db'}")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 tracks" in result.output and "1 labs, 11 questions" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+    result = runner.invoke(args=["init", "--demo"])
+    assert "Content is up to date." in result.output and "trainee@demo-hospital.example.org" in result.output

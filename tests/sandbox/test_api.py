@@ -130,6 +130,7 @@ def test_a_scenario_sets_a_partition_up(sandbox, code):
     ({"faults": {"explode": {}}}, "unknown key"),
     ({"settings": {"accept_any_calling_ae": "yes"}}, "settings.accept_any_calling_ae"),
     ({"routing": [{"modality": "CT"}]}, "routing[0]: missing destination_ae"),
+    ({"studies": [{"import": "/no/such/folder"}]}, "studies[0].import"),
     ("not a mapping", "expected a mapping"),
 ])
 def test_a_bad_scenario_raises_a_clear_error_and_changes_nothing(sandbox, code, scenario, where):

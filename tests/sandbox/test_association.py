@@ -91,6 +91,10 @@ def test_only_proposed_syntaxes_are_negotiated_and_unsupported_ones_rejected(san
     assert accepted == {CTImageStorage: uid.JPEG2000Lossless}  # the requestor's choice, as received
     assert [str(c.abstract_syntax) for c in assoc.rejected_contexts] == ["1.2.3.4.5.6"]
     assoc.release()
+    journaled = sandbox.journal(code, kind="association.accepted")[-1].details["contexts"]
+    assert journaled[0]["proposed"] == [uid.JPEG2000Lossless, uid.ExplicitVRLittleEndian]
+    assert journaled[0]["transfer_syntaxes"] == [uid.JPEG2000Lossless]
+    assert journaled[1]["result"] == "abstract-syntax-not-supported"
 
 
 def test_too_many_associations_are_rejected_transiently_and_journaled(tmp_path):

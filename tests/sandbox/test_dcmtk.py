@@ -102,13 +102,13 @@ def test_getscu_retrieves_a_study(dc, sandbox, tmp_path):
     assert len(list(out_dir.iterdir())) == 2
 
 
-@pytest.mark.parametrize("tool, syntax", [
-    ("dcmcjpls", "1.2.840.10008.1.2.4.80"),   # JPEG-LS lossless
-    ("dcmcrle", "1.2.840.10008.1.2.5"),       # RLE lossless
-    ("dcmcjpeg", "1.2.840.10008.1.2.4.70"),   # JPEG lossless SV1
+@pytest.mark.parametrize("tool, propose, syntax", [
+    ("dcmcjpls", "-xt", "1.2.840.10008.1.2.4.80"),   # JPEG-LS lossless
+    ("dcmcrle", "-xr", "1.2.840.10008.1.2.5"),       # RLE lossless
+    ("dcmcjpeg", "-xs", "1.2.840.10008.1.2.4.70"),   # JPEG lossless SV1
 ])
 def test_compressed_files_from_storescu_are_stored_as_received(dc, sandbox, tmp_path, dcmtk,
-                                                               tool, syntax):
+                                                               tool, propose, syntax):
     import shutil
 
     if not shutil.which(tool):
@@ -119,8 +119,8 @@ def test_compressed_files_from_storescu_are_stored_as_received(dc, sandbox, tmp_
     assert dcmtk(tool, plain, packed).returncode == 0
     sent = pydicom.dcmread(packed)
     assert sent.file_meta.TransferSyntaxUID == syntax
-    # -R: propose only what the files need, i.e. their own (compressed) transfer syntax
-    done = run("storescu", "-R", "-aec", f"{code}_PACS", files=[packed])
+    # propose the compressed syntax, so storescu sends the file as it is
+    done = run("storescu", propose, "-aec", f"{code}_PACS", files=[packed])
     assert done.returncode == 0, done.stderr
     stored = pydicom.dcmread(sandbox.instance_path(code, sent.SOPInstanceUID))
     assert stored.file_meta.TransferSyntaxUID == syntax
