@@ -50,7 +50,7 @@ def _paths(s, *conditions) -> list[str]:
     return list(s.execute(q).scalars())
 
 
-def edit_patient(sb, code: str, patient_id: str, **changes) -> dict:
+def edit_patient(sb, code: str, patient_id: str, /, **changes) -> dict:  # "/": changes may hold patient_id
     if unknown := set(changes) - set(_PATIENT_FIELDS):
         raise ValueError(f"unknown demographics {sorted(unknown)}; use {sorted(_PATIENT_FIELDS)}")
     pid = sb._pid(code)

@@ -296,7 +296,7 @@ class Sandbox(RisApi):  # RisApi: the RIS part (sandbox/ris/api.py)
 
     # -- study-level administration --------------------------------------------------------
 
-    def edit_patient(self, code: str, patient_id: str, **changes) -> dict:
+    def edit_patient(self, code: str, patient_id: str, /, **changes) -> dict:
         """Change demographics (patient_name, birth_date, sex, patient_id) of every study."""
         return admin.edit_patient(self, code, patient_id, **changes)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from academy.exams import questions, review, scoring
 from academy.exams.selection import assemble
-from academy.models import Attempt, ExamItem, ExamSession, Track
+from academy.models import Attempt, ExamItem, ExamSession, QuestionVersion, Track
 
 GRACE = timedelta(seconds=5)  # an answer sent in the last seconds may arrive just after the deadline
 
@@ -84,17 +84,18 @@ def submit(session: Session, exam: ExamSession, now: datetime, *, by: str = "tra
         session.refresh(exam)
         return False
     session.refresh(exam)
+    items = session.scalars(select(ExamItem).where(ExamItem.session_id == exam.id).options(
+        selectinload(ExamItem.version).selectinload(QuestionVersion.question))).all()
     right = 0
-    for item in exam.items:
-        question = questions.as_dict(item.version)
-        item.correct = scoring.is_correct(question, item.response)
+    for item in items:
+        item.correct = scoring.is_correct({"type": item.version.type, "answer": item.version.answer}, item.response)
         right += item.correct
         session.add(Attempt(user_id=exam.user_id, question_id=item.version.question_id,
                             question_version_id=item.question_version_id, domain_id=item.domain_id, mode="exam",
                             exam_item_id=item.id, response=item.response, correct=item.correct,
                             seconds=item.seconds, answered_at=submitted_at))
-        review.record(session, exam.user_id, item.version.question_id, item.correct, None, submitted_at)
-    exam.score = right / len(exam.items) if exam.items else 0.0
+    review.record_many(session, exam.user_id, [(i.version.question_id, i.correct) for i in items], submitted_at)
+    exam.score = right / len(items) if items else 0.0
     exam.passed = exam.score >= exam.pass_mark
     return True
 

@@ -29,11 +29,24 @@ def record(session: Session, user_id: int, question_id: int, correct: bool, conf
     """Schedule (or reschedule) the question for this trainee after an answer."""
     card_row = session.scalar(select(ReviewCard).where(ReviewCard.user_id == user_id,
                                                        ReviewCard.question_id == question_id))
+    return _review(session, card_row, user_id, question_id, correct, confidence, now)
+
+
+def record_many(session: Session, user_id: int, answers: list[tuple[int, bool]], now: datetime) -> None:
+    """`record` for a whole submitted exam, reading the trainee's existing cards in one query."""
+    cards = {card.question_id: card for card in session.scalars(select(ReviewCard).where(
+        ReviewCard.user_id == user_id, ReviewCard.question_id.in_([q for q, _ in answers])))}
+    for question_id, correct in answers:
+        _review(session, cards.get(question_id), user_id, question_id, correct, None, now)
+
+
+def _review(session: Session, card_row: ReviewCard | None, user_id: int, question_id: int, correct: bool,
+            confidence: int | None, now: datetime) -> ReviewCard | None:
     rating = rating_for(correct, confidence)
     if card_row is None:
         if rating == Rating.Easy:
             return None
-        card = Card(due=now)
+        card = Card(card_id=question_id, due=now)  # an explicit id: py-fsrs otherwise sleeps 1 ms to make one
     else:
         card = Card.from_dict(card_row.state)
     card, _log = _scheduler.review_card(card, rating, review_datetime=now)
@@ -50,7 +63,7 @@ def flag(session: Session, user_id: int, question_id: int, now: datetime) -> Rev
     card_row = session.scalar(select(ReviewCard).where(ReviewCard.user_id == user_id,
                                                        ReviewCard.question_id == question_id))
     if card_row is None:
-        card = Card(due=now)
+        card = Card(card_id=question_id, due=now)  # an explicit id: py-fsrs otherwise sleeps 1 ms to make one
         card_row = ReviewCard(user_id=user_id, question_id=question_id, due=now, state=card.to_dict(), reviews=0)
         session.add(card_row)
     else:
