@@ -50,7 +50,8 @@ def _paths(s, *conditions) -> list[str]:
     return list(s.execute(q).scalars())
 
 
-def edit_patient(sb, code: str, patient_id: str, /, **changes) -> dict:  # "/": changes may hold patient_id
+# patient_id is positional-only, so `changes` can hold a new patient_id
+def edit_patient(sb, code: str, patient_id: str, /, **changes) -> dict:
     if unknown := set(changes) - set(_PATIENT_FIELDS):
         raise ValueError(f"unknown demographics {sorted(unknown)}; use {sorted(_PATIENT_FIELDS)}")
     pid = sb._pid(code)

@@ -222,10 +222,12 @@ class Sandbox(RisApi):  # RisApi: the RIS part (sandbox/ris/api.py)
             raise LookupError(f"no instance {sop_instance_uid} in {code} {store}")
         return self.files.path(rel)
 
-    def journal(self, code: str, kind: str | None = None,
-                since: datetime | int | None = None) -> list[JournalEvent]:
-        """A partition's journal, oldest first; `kind` exact or a prefix ending in '.'."""
-        return journal.read(self.db, validate_code(code), kind=kind, since=since)
+    def journal(self, code: str, kind: str | None = None, since: datetime | int | None = None,
+                *, limit: int = 10_000, latest: bool = False) -> list[JournalEvent]:
+        """A partition's journal, oldest first; `kind` exact or a prefix ending in '.';
+        `latest`: the newest `limit` events rather than the oldest."""
+        return journal.read(self.db, validate_code(code), kind=kind, since=since, limit=limit,
+                            latest=latest)
 
     def unattributed_journal(self, kind: str | None = None,
                              since: datetime | int | None = None) -> list[JournalEvent]:

@@ -14,7 +14,7 @@ refuse_move_destination  ae_title                       C-MOVE to it answers A80
 misset_node              ae_title, port                 the registry answers the wrong port for it
 
 The RIS's faults (sandbox/ris/):
-procedure_modality       code, modality ("" = none)     the procedure-code table maps code wrongly
+procedure_modality       procedure, modality ("" = none) the procedure-code table maps it wrongly
 wrong_station_ae         ae_title                       new orders are scheduled on this station AE
 ack_error                message_type (ORM^O01, ADT)    the interface answers AE to that type
 hl7_outbound_down        -                              outbound HL7 is not delivered (queue backs up)
@@ -99,7 +99,7 @@ KINDS: dict[str, dict] = {
     "refuse_move_destination": {"ae_title": _ae},
     "misset_node": {"ae_title": _ae, "port": _port},
     # the RIS (sandbox/ris/)
-    "procedure_modality": {"code": _text, "modality": _modality},
+    "procedure_modality": {"procedure": _text, "modality": _modality},
     "wrong_station_ae": {"ae_title": _ae},
     "ack_error": {"message_type": _message_type},
     "hl7_outbound_down": {},

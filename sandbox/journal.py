@@ -63,11 +63,13 @@ def read(
     kind: str | None = None,
     since: datetime | int | None = None,
     limit: int = 10_000,
+    latest: bool = False,
 ) -> list[JournalEvent]:
     """Events of one partition (None: events that belong to none), oldest first.
 
     `kind` matches exactly or as a prefix ending in '.', e.g. "association." or
     "dimse.c-store"; `since` is a datetime or the id of the last event already seen.
+    With `latest`, the newest `limit` events are the ones returned (still oldest first).
     """
     q = select(Row.__table__).where(
         Row.partition_code.is_(None) if partition_code is None
@@ -79,9 +81,11 @@ def read(
         q = q.where(Row.id > since)
     elif since is not None:
         q = q.where(Row.created_at >= since)
-    q = q.order_by(Row.id).limit(limit)
+    q = q.order_by(Row.id.desc() if latest else Row.id).limit(limit)
     with db.read() as conn:
         rows = conn.execute(q).all()
+    if latest:
+        rows.reverse()
     return [
         JournalEvent(
             id=r.id, partition_code=r.partition_code, kind=r.kind, summary=r.summary,

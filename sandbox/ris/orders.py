@@ -180,7 +180,7 @@ def _order_values(ctx: HandlerContext, orc, obr, ipcs, tq1, *, partial: bool = F
             modality = ""
         _, table_modality, table_station = table.get(code, ("", "", ""))
         fault = ctx.fault("procedure_modality")
-        if fault and fault["code"] == code:
+        if fault and fault["procedure"] == code:
             ctx.fault_fired("procedure_modality", f"procedure {code} maps to "
                             f"{fault['modality'] or 'no modality'} (table broken)", code=code)
             table_modality = fault["modality"]

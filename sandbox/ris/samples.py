@@ -40,9 +40,9 @@ def _msh(msg: Message, code: str, type_: str, control_id: str | None) -> None:
 def _pid(msg: Message, p: dict, extra_ids: tuple = ()) -> None:
     pid = msg.add_segment("PID")
     pid.pid_1 = "1"
-    ids = [f"{escape(p['patient_id'])}^^^{escape(p.get('issuer', 'ACADEMY_GH'))}^MR"]
-    ids += [f"{escape(i)}^^^{escape(a)}^MR" for i, a in extra_ids]
-    pid.pid_3 = "~".join(ids)
+    pid.pid_3 = f"{escape(p['patient_id'])}^^^{escape(p.get('issuer', 'ACADEMY_GH'))}^MR"
+    for i, a in extra_ids:  # PID-3 repetitions (HL7 v2.5.1 Ch. 2.5.5 "~")
+        pid.add_field("PID_3").value = f"{escape(i)}^^^{escape(a)}^MR"
     pid.pid_5 = "^".join(escape(x) for x in p["name"].split("^"))
     if p.get("birth_date"):
         pid.pid_7 = p["birth_date"]

@@ -166,3 +166,14 @@ def test_unknown_types_and_bad_parameters_are_reported():
     assert "unknown check type 'teleport'" in registry.parameter_errors("teleport", {})[0]
     assert registry.parameter_errors("node_registered", {"port": 1})[0].startswith("params.ae_title")
     assert registry.parameter_errors("answer_pattern", {"question": "q", "pattern": "("})
+
+
+def test_a_busy_run_is_judged_on_its_newest_events(box, part, monkeypatch):
+    from academy.labs import context
+
+    monkeypatch.setattr(context, "LIMIT", 3)
+    devices = box.devices(part)
+    for _ in range(4):
+        devices.find(f"{part}_PACS", level="STUDY", PatientID="NOBODY", StudyInstanceUID="")
+    devices.find(f"{part}_PACS", level="STUDY", PatientID="PAT-A", StudyInstanceUID="")
+    assert outcome(box, part, "find_performed", {"level": "STUDY", "keys": ["PatientID"]}).passed
