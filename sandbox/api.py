@@ -135,6 +135,10 @@ class Sandbox(RisApi):  # RisApi: the RIS part (sandbox/ris/api.py)
     def delete_partition(self, code: str) -> None:
         partitions.delete_partition(self.db, self.config.data_dir, code)
 
+    def release_partition_data(self, code: str) -> None:
+        """Free a partition's images, nodes, faults and orders but keep its journal (for traces)."""
+        partitions.reset(self.db, self.config.data_dir, code, keep_journal=True)
+
     # -- nodes and faults ------------------------------------------------------------------
 
     def add_node(self, code: str, ae_title: str, host: str, port: int,

@@ -23,6 +23,7 @@ from pynetdicom.sop_class import (
 )
 
 from sandbox import journal, partitions
+from sandbox.codes import validate_ae_title
 from sandbox.archive import status as st
 from sandbox.archive.attributes import InstanceAttributes, read_header
 from sandbox.archive.ingest import Target, store_instance
@@ -46,10 +47,21 @@ class Devices:
 
     # -- plumbing --------------------------------------------------------------------------
 
+    def calling_ae(self, device: str) -> str:
+        """The AE title a device calls from: `<CODE>_CT`, `_MR`, `_WS` for the partition's own devices
+        (always known to its archive), or any other valid AE title, for a simulated device the
+        hospital has not registered yet (a new modality in a lab): the archive's node registry
+        decides whether that one gets in."""
+        if device in DEVICES:
+            return f"{self.code}_{device}"
+        try:
+            return validate_ae_title(device)
+        except ValueError as exc:
+            raise ValueError(f"unknown device {device!r}: use one of {DEVICES} or an AE title ({exc})") from None
+
     def _open(self, device: str, node_ae: str, contexts, **kwargs):
         """(assoc, None) or (None, DimseResult explaining why not)."""
-        if device not in DEVICES:
-            raise ValueError(f"unknown device {device!r}; use one of {DEVICES}")
+        calling = self.calling_ae(device)
         state = partitions.load_state(self.sb.db, self.code)
         if state is None:
             raise partitions.PartitionNotFound(f"no partition {self.code!r}")
@@ -62,8 +74,7 @@ class Devices:
                            f"fault misset_node: {node.ae_title} resolved to port {node.port}",
                            fault="misset_node")
         try:
-            assoc = self.sb.services.outgoing.associate(
-                f"{self.code}_{device}", node, contexts, **kwargs)
+            assoc = self.sb.services.outgoing.associate(calling, node, contexts, **kwargs)
         except DestinationRefused as exc:
             return None, DimseResult(False, None, "Refused", str(exc))
         if not assoc.is_established:

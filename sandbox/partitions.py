@@ -135,8 +135,11 @@ def load_state(db: Database, code: str) -> PartitionState | None:
     )
 
 
-def reset(db: Database, data_dir: Path, code: str) -> None:
-    """Back to a fresh partition: no images, nodes, faults, rules, jobs or journal."""
+def reset(db: Database, data_dir: Path, code: str, *, keep_journal: bool = False) -> None:
+    """Back to a fresh partition: no images, nodes, faults, rules, jobs or journal.
+
+    With `keep_journal` (a finished lab run whose images are released) the journal stays, so the
+    run's protocol trace can still be read."""
     with db.session() as s:
         pid = _row(s, code).id
         for model in (ForwardJob, RoutingRule, Fault, Node):
@@ -148,9 +151,13 @@ def reset(db: Database, data_dir: Path, code: str) -> None:
         from sandbox.models import Instance, Series, Study
         for model in (Instance, Series, Study, Patient):
             s.execute(delete(model).where(model.partition_id == pid))
-        s.execute(delete(JournalEvent).where(JournalEvent.partition_code == code))
+        if not keep_journal:
+            s.execute(delete(JournalEvent).where(JournalEvent.partition_code == code))
     shutil.rmtree(Path(data_dir) / code, ignore_errors=True)
-    journal.record(db, code, "partition.reset", f"partition {code} reset")
+    if keep_journal:
+        journal.record(db, code, "partition.released", f"partition {code}: images and settings released")
+    else:
+        journal.record(db, code, "partition.reset", f"partition {code} reset")
 
 
 def delete_partition(db: Database, data_dir: Path, code: str) -> None:

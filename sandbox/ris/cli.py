@@ -63,7 +63,12 @@ def run(sb, args) -> int:
         if len(rest) != 2:
             raise ValueError("hl7 send needs CODE FILE")
         code, path = rest
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        from sandbox.ris.hl7text import decode
+
+        try:
+            text = decode(sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes())
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror}") from None
         if args.mllp:
             from sandbox.ris import mllp
 

@@ -127,3 +127,35 @@ def test_the_catalogue_shows_scores(app, client, auth, accounts, box):
     post(client, f"/runs/{run_id}/submit", run_id)
     page = client.get("/labs").get_data(as_text=True)
     assert "Register a viewer and verify connectivity" in page and "0/10" in page
+
+
+def test_finished_runs_release_their_images_but_keep_the_trace(app, client, auth, accounts, box):
+    from datetime import timedelta
+
+    from academy.labs import runs
+    from academy.models import utcnow
+
+    auth.login(accounts["trainee"])
+    run_id = start_run(client)
+    code = run_row(app, run_id).partition_code
+    box.devices(code).echo(f"{code}_PACS")
+    post(client, f"/runs/{run_id}/submit", run_id)
+    with app.app_context():
+        assert runs.release_finished(db.session, box, utcnow(), after=timedelta(hours=1)) == 0  # too recent
+        assert runs.release_finished(db.session, box, utcnow() + timedelta(hours=2), after=timedelta(hours=1)) == 1
+    assert box.studies(code) == []
+    trace = client.get(f"/runs/{run_id}/trace").get_data(as_text=True)
+    assert "dimse.c-echo" in trace and "images and settings released" in trace
+
+
+def test_a_simulated_new_modality_must_be_registered_to_send(app, box):
+    import secrets
+
+    code = "N" + secrets.token_hex(3).upper()
+    box.create_partition(code)
+    refused = box.devices(code).echo(f"{code}_PACS", device="NEWCT")
+    assert not refused.ok
+    assert any(e.details.get("calling_ae") == "NEWCT" for e in box.journal(code, kind="association.rejected"))
+    box.add_node(code, "NEWCT", "127.0.0.1", 104)
+    assert box.devices(code).echo(f"{code}_PACS", device="NEWCT").ok
+    box.delete_partition(code)

@@ -59,7 +59,7 @@ def test_the_parser_either_parses_or_raises_hl7error(text):
     hl7text.field_span(text, "PID", 1, 3)
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=messages)
 def test_the_pipeline_always_answers_with_an_ack(sandbox, text):
@@ -72,7 +72,7 @@ def test_the_pipeline_always_answers_with_an_ack(sandbox, text):
     assert code == result.code
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(chunks=s.lists(s.one_of(s.binary(max_size=200),
                                mutated().map(lambda t: hl7text.frame(t))), min_size=1,
