@@ -80,7 +80,7 @@ def _config(args) -> SandboxConfig:
 def _env_db() -> bool:
     import os
 
-    return bool(os.environ.get("SANDBOX_DATABASE_URL") or os.environ.get("ACADEMY_DATABASE_URL"))
+    return any(os.environ.get(k) for k in ("SANDBOX_DATABASE_URL", "ACADEMY_SANDBOX_DATABASE_URL"))
 
 
 def _print(value) -> None:

@@ -14,7 +14,9 @@ DEFAULT_MAX_PDU = 262_144
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    database_url: str = "sqlite:///instance/sandbox.db"
+    # The same defaults the site uses (academy/sandbox_link.py), so the CLI and
+    # `python app.py` see one sandbox unless told otherwise.
+    database_url: str = "sqlite:///instance/sandbox/sandbox.db"
     data_dir: Path = Path("instance/sandbox")
     host: str = "127.0.0.1"
     dicom_port: int = 11112
@@ -48,13 +50,15 @@ class SandboxConfig:
         """Defaults, then SANDBOX_* / ACADEMY_* environment variables, then `overrides`."""
         env = os.environ
         values: dict = {}
-        if url := env.get("SANDBOX_DATABASE_URL") or env.get("ACADEMY_DATABASE_URL"):
-            values["database_url"] = url
         if data := env.get("SANDBOX_DATA_DIR"):
             values["data_dir"] = Path(data)
         elif data := env.get("ACADEMY_DATA_DIR"):
             values["data_dir"] = Path(data) / "sandbox"
-            values.setdefault("database_url", f"sqlite:///{Path(data) / 'sandbox.db'}")
+        if "data_dir" in values:
+            values["database_url"] = f"sqlite:///{values['data_dir'] / 'sandbox.db'}"
+        # as academy/sandbox_link.py: the sandbox's own URL, else SQLite in its data dir
+        if url := env.get("SANDBOX_DATABASE_URL") or env.get("ACADEMY_SANDBOX_DATABASE_URL"):
+            values["database_url"] = url
         if nets := env.get("SANDBOX_ALLOWED_NETWORKS"):
             values["allowed_networks"] = tuple(n.strip() for n in nets.split(",") if n.strip())
         if maxa := env.get("SANDBOX_MAX_ASSOCIATIONS"):

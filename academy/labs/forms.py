@@ -29,18 +29,25 @@ def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-DEVICES = options(("WS", "Reading workstation"), ("CT", "CT scanner"))
+def device_field(default: str) -> StringField:
+    """The calling AE title: WS, CT or MR for the partition's own devices, or any AE title, for a
+    device the archive may not know yet."""
+    return StringField("Calling AE title", default=default,
+                       description="WS, CT or MR for this partition's workstation and scanners, or any AE title",
+                       validators=[DataRequired("Enter the calling AE title."), Length(max=16, message="An AE title has at most 16 characters."), AE_TITLE],
+                       filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
 LEVELS = options(("PATIENT", "Patient"), ("STUDY", "Study"), ("SERIES", "Series"), ("IMAGE", "Image"))
 MODELS = options(("STUDY", "Study Root"), ("PATIENT", "Patient Root"))
 
 
 class EchoForm(FlaskForm):
-    device = SelectField("From", choices=DEVICES, default="WS")
+    device = device_field("WS")
     node = ae_field("Called AE title")
 
 
 class FindForm(FlaskForm):
-    device = SelectField("From", choices=DEVICES, default="WS")
+    device = device_field("WS")
     node = ae_field("Called AE title")
     model = SelectField("Information model", choices=MODELS, default="STUDY")
     level = SelectField("Level", choices=LEVELS, default="STUDY")
@@ -61,7 +68,7 @@ class FindForm(FlaskForm):
 
 
 class RetrieveForm(FlaskForm):
-    device = SelectField("From", choices=DEVICES, default="WS")
+    device = device_field("WS")
     node = ae_field("Called AE title")
     destination = ae_field("Move destination", required=False)
     level = SelectField("Level", choices=options(("STUDY", "Study"), ("SERIES", "Series")), default="STUDY")
@@ -70,7 +77,7 @@ class RetrieveForm(FlaskForm):
 
 
 class StoreForm(FlaskForm):
-    device = SelectField("From", choices=DEVICES, default="CT")
+    device = device_field("CT")
     node = ae_field("Called AE title")
     modality = SelectField("Generate a study", choices=options(*((m, m) for m in ("CT", "MR", "CR", "DX", "US", "NM", "XA"))),
                            default="CT")
@@ -117,3 +124,19 @@ class AnswersForm(FlaskForm):
     """The knowledge answers of a run; fields are read by check id from the request."""
 
 
+
+
+class RoutingRuleForm(FlaskForm):
+    destination_ae = ae_field("Forward to (AE title)")
+    modality = StringField("When the modality is", validators=[Optional(), Length(max=16)])
+    calling_ae = ae_field("When sent by (calling AE title)", required=False)
+    study_description = StringField("When the study description is", validators=[Optional(), Length(max=64)])
+
+
+class RemoveRuleForm(FlaskForm):
+    rule_id = IntegerField("Rule", validators=[DataRequired()])
+
+
+class RetentionForm(FlaskForm):
+    older_than_days = IntegerField("Studies older than (days)", validators=[DataRequired(), NumberRange(1, 36500)])
+    action = SelectField("Action", choices=options(("flag", "Flag for review"), ("delete", "Delete")), default="flag")

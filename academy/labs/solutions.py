@@ -115,6 +115,24 @@ def clear_fault(box, code, answers, *, kind):
     box.clear_fault(code, kind)
 
 
+@step("add_routing_rule")
+def add_routing_rule(box, code, answers, *, destination_ae, modality="", calling_ae="", study_description=""):
+    box.add_routing_rule(code, destination_ae, modality=modality, calling_ae=calling_ae,
+                         study_description=study_description)
+
+
+@step("run_forward_queue")
+def run_forward_queue(box, code, answers):
+    """What the sandbox's worker does every second; the self-test does not wait for it."""
+    box.retry_forward_jobs(code)
+    box.run_forward_queue(code)
+
+
+@step("apply_retention")
+def apply_retention(box, code, answers, *, older_than_days, action="flag"):
+    box.apply_retention(code, older_than_days=int(older_than_days), action=action)
+
+
 @step("answer")
 def answer(box, code, answers, *, check, value):
     answers[check] = str(value)

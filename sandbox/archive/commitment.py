@@ -25,19 +25,14 @@ from sandbox.netpolicy import DestinationRefused
 WELL_KNOWN_INSTANCE = "1.2.840.10008.1.20.1.1"
 REQUEST_STORAGE_COMMITMENT = 1
 ALL_COMMITTED, SOME_FAILED = 1, 2
-NO_SUCH_ACTION_TYPE = 0x0123  # PS3.7 C.5.? "No such action type"
-MISSING_ATTRIBUTE = 0x0120  # PS3.7 C.5.? "Missing attribute"
-# PS3.4 J.3.3.1.1 Failure Reason values
-NO_SUCH_OBJECT_INSTANCE = 0x0112
-CLASS_INSTANCE_CONFLICT = 0x0119
 
 
 def on_action(event, ctx: AssociationContext):
     req = event.request
     if req.ActionTypeID != REQUEST_STORAGE_COMMITMENT:
         ctx.record("dimse.n-action", f"N-ACTION type {req.ActionTypeID} is not supported",
-                   status=NO_SUCH_ACTION_TYPE)
-        return NO_SUCH_ACTION_TYPE, None
+                   status=st.NO_SUCH_ACTION)
+        return st.NO_SUCH_ACTION, None
     try:
         info = event.action_information
         transaction = str(info.TransactionUID)
@@ -45,8 +40,8 @@ def on_action(event, ctx: AssociationContext):
                 for i in info.ReferencedSOPSequence]
     except Exception as exc:  # noqa: BLE001 - PS3.7 C.5: missing attribute
         ctx.record("dimse.n-action", f"storage commitment request unusable: {exc}",
-                   status=MISSING_ATTRIBUTE)
-        return MISSING_ATTRIBUTE, None
+                   status=st.MISSING_ATTRIBUTE)
+        return st.MISSING_ATTRIBUTE, None
     committed, failed = _check(ctx, refs)
     ctx.record("dimse.n-action",
                f"storage commitment {transaction}: {len(committed)} committed, {len(failed)} failed",
@@ -67,9 +62,9 @@ def _check(ctx: AssociationContext, refs):
     committed, failed = [], []
     for sop_class, uid in refs:
         if uid not in stored:
-            failed.append((sop_class, uid, NO_SUCH_OBJECT_INSTANCE))
+            failed.append((sop_class, uid, st.NO_SUCH_OBJECT_INSTANCE))
         elif stored[uid] != sop_class:
-            failed.append((sop_class, uid, CLASS_INSTANCE_CONFLICT))
+            failed.append((sop_class, uid, st.CLASS_INSTANCE_CONFLICT))
         else:
             committed.append((sop_class, uid))
     return committed, failed

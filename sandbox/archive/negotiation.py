@@ -51,6 +51,7 @@ class PartitionACSE(ACSE):
             rejection = st.REJECT_NO_REASON
         if rejection:
             self.requestor.ae_title = rq.calling_ae_title
+            self.assoc.is_rejected = True  # pynetdicom sets this only on the requestor side
             self.send_reject(*rejection)
             evt.trigger(self.assoc, evt.EVT_REJECTED, {})
             self.assoc.kill()

@@ -12,13 +12,17 @@ PENDING = 0xFF00  # PS3.4 C.4.1.1.4: matches are continuing
 PENDING_OPTIONAL_KEYS_UNSUPPORTED = 0xFF01  # PS3.4 C.4.1.1.4
 CANCEL = 0xFE00  # PS3.7 C.3: matching/sub-operations terminated due to Cancel
 
-# PS3.7 C.5 general failures.
-DUPLICATE_SOP_INSTANCE = 0x0111  # PS3.7 C.5.8
-NO_SUCH_SOP_CLASS = 0x0118  # PS3.7 C.5.11
-SOP_CLASS_NOT_SUPPORTED = 0x0122  # PS3.7 C.5.15
-NOT_AUTHORIZED = 0x0124  # PS3.7 C.5.16
-PROCESSING_FAILURE = 0x0110  # PS3.7 C.5.4
-INVALID_ARGUMENT_VALUE = 0x0115  # PS3.7 C.5.6
+# PS3.7 Annex C.5: general failure statuses (DIMSE-C and DIMSE-N).
+PROCESSING_FAILURE = 0x0110
+DUPLICATE_SOP_INSTANCE = 0x0111
+NO_SUCH_OBJECT_INSTANCE = 0x0112  # also a Failure Reason in PS3.4 J.3.3.1.1
+INVALID_ARGUMENT_VALUE = 0x0115
+NO_SUCH_SOP_CLASS = 0x0118
+CLASS_INSTANCE_CONFLICT = 0x0119  # also a Failure Reason in PS3.4 J.3.3.1.1
+MISSING_ATTRIBUTE = 0x0120
+SOP_CLASS_NOT_SUPPORTED = 0x0122
+NO_SUCH_ACTION = 0x0123
+NOT_AUTHORIZED = 0x0124
 
 # PS3.7 C.5 / PS3.4 F.7.2 (MPPS N-CREATE, N-SET), used by the RIS (sandbox/ris/mpps.py).
 NO_SUCH_ATTRIBUTE = 0x0105  # PS3.7 C.5.2
@@ -51,6 +55,10 @@ NAMES = {
     SOP_CLASS_NOT_SUPPORTED: "SOP Class not supported",
     NOT_AUTHORIZED: "Not authorized",
     PROCESSING_FAILURE: "Processing failure",
+    NO_SUCH_OBJECT_INSTANCE: "No such object instance",
+    CLASS_INSTANCE_CONFLICT: "Class-instance conflict",
+    MISSING_ATTRIBUTE: "Missing attribute",
+    NO_SUCH_ACTION: "No such action",
     INVALID_ARGUMENT_VALUE: "Invalid argument value",
     NO_SUCH_ATTRIBUTE: "No such attribute",
     INVALID_ATTRIBUTE_VALUE: "Invalid attribute value",

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 
 from sandbox import journal, partitions
 from sandbox.codes import validate_code
@@ -63,7 +64,7 @@ def handle(sb, raw: bytes | str, peer: str = "", only_partition: str | None = No
     """
     started = time.perf_counter()
     text = hl7text.decode(raw) if isinstance(raw, (bytes, bytearray)) else str(raw)
-    header = peek_header(text)
+    header = Header()
     code: str | None = None
     error: Hl7Error | None = None
     summary = ""
@@ -81,12 +82,20 @@ def handle(sb, raw: bytes | str, peer: str = "", only_partition: str | None = No
             raise Hl7Error(f"the RIS interface is configured to refuse {msg.type_code} messages "
                            "(fault ack_error: check the interface engine's routing)",
                            "MSH", 1, 9, 0, APPLICATION_INTERNAL_ERROR)
-        with sb.db.write() as conn:
-            ctx = HandlerContext(conn, state, load_policy(conn, state.id), msg)
-            summary = handler(ctx)
-            if ctx.notes:
-                summary += f" ({'; '.join(ctx.notes)})"
-            after = ctx.after_commit
+        for attempt in range(3):
+            try:
+                with sb.db.write() as conn:
+                    ctx = HandlerContext(conn, state, load_policy(conn, state.id), msg)
+                    summary = handler(ctx)
+                    if ctx.notes:
+                        summary += f" ({'; '.join(ctx.notes)})"
+                    after = ctx.after_commit
+                break
+            except IntegrityError:
+                # another host inserted the same patient/visit at the same moment
+                # (PostgreSQL): run again, this time it reads the row
+                if attempt == 2:
+                    raise
     except Hl7Error as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - the listener keeps serving
@@ -103,6 +112,8 @@ def handle(sb, raw: bytes | str, peer: str = "", only_partition: str | None = No
     if msg is not None:
         header = Header(msg.control_id, msg.version, msg.message_type, msg.trigger,
                         msg.receiving_facility, msg.sending_application, msg.sending_facility)
+    else:  # what can still be read of MSH, for MSA-2 and the log
+        header = peek_header(text)
     ack_code = acks.ACCEPT if error is None else error.ack
     try:
         ack = acks.build_ack(header, ack_code, error, sending_facility=code or "",

@@ -37,7 +37,8 @@ def test_every_check_type_here_is_covered_by_this_file():
     covered = {"association_accepted", "association_rejected", "echo_performed", "find_performed", "move_completed",
                "get_completed", "commitment_confirmed", "study_stored", "study_at_workstation", "node_registered",
                "attribute_equals", "admin_action_done", "patients_merged", "series_moved", "fault_cleared",
-               "answer_exact", "answer_one_of", "answer_numeric", "answer_pattern"}
+               "answer_exact", "answer_one_of", "answer_numeric", "answer_pattern", "retention_applied",
+               "routing_rule_present"}
     assert set(registry.REGISTRY) - covered <= {name for name in registry.REGISTRY if name.startswith(("hl7_", "order_", "worklist_", "mpps_", "unmatched_"))}
 
 
@@ -177,3 +178,27 @@ def test_a_busy_run_is_judged_on_its_newest_events(box, part, monkeypatch):
         devices.find(f"{part}_PACS", level="STUDY", PatientID="NOBODY", StudyInstanceUID="")
     devices.find(f"{part}_PACS", level="STUDY", PatientID="PAT-A", StudyInstanceUID="")
     assert outcome(box, part, "find_performed", {"level": "STUDY", "keys": ["PatientID"]}).passed
+
+
+def test_retention_applied(box, part):
+    box.apply_scenario(part, {"studies": [{"modality": "CR", "seed": 9, "images": 1, "description": "OLD CR",
+                                           "date": "20010101"}]})
+    flag = {"older_than_days": 3650, "action": "flag"}
+    assert not outcome(box, part, "retention_applied", flag).passed
+    box.apply_retention(part, older_than_days=3650, action="flag")
+    assert outcome(box, part, "retention_applied", flag).passed
+    too_far = outcome(box, part, "retention_applied", {"older_than_days": 1, "action": "flag"})
+    assert not too_far.passed and "not flagged" in too_far.message
+    delete = {"older_than_days": 3650, "action": "delete"}
+    assert not outcome(box, part, "retention_applied", delete).passed
+    box.apply_retention(part, older_than_days=3650, action="delete")
+    assert outcome(box, part, "retention_applied", delete).passed
+
+
+def test_routing_rule_present_and_forwarding(box, part):
+    params = {"destination_ae": f"{part}_WS", "modality": "CT"}
+    assert not outcome(box, part, "routing_rule_present", params).passed
+    box.add_routing_rule(part, f"{part}_WS", modality="MR")
+    assert "does not cover CT" in outcome(box, part, "routing_rule_present", params).message
+    box.add_routing_rule(part, f"{part}_WS", modality="CT")
+    assert outcome(box, part, "routing_rule_present", params).passed

@@ -134,3 +134,32 @@ def test_console_pages_refuse_anonymous_and_roleless_users(app, client, auth, ac
         assert client.get(path).status_code == 302
     auth.login(accounts["site_admin"])
     assert client.get("/console/dicom").status_code == 200  # every signed-in role may practise
+
+
+def test_a_trainee_removes_a_blocking_setting_and_adds_a_routing_rule(app, client, auth, accounts, box):
+    auth.login(accounts["trainee"])
+    run_id = start_run(client)
+    code = run_row(app, run_id).partition_code
+    box.set_fault(code, "reject_calling_ae", ae_title="NEWCT")
+    box.set_fault(code, "delay_responses", seconds=1)
+    path = f"/runs/{run_id}/console/admin"
+    page = client.get(path).get_data(as_text=True)
+    assert "Blocked calling AE title" in page and "delay" not in page.lower()  # symptoms are not settings
+    response = client.post(path, data={"csrf_token": csrf_from(page), "action": "remove-setting", "kind": "delay_responses"})
+    assert response.status_code == 400
+    response = client.post(path, data={"csrf_token": csrf_from(page), "action": "remove-setting", "kind": "reject_calling_ae"})
+    assert response.status_code == 302
+    assert {f.kind for f in box.list_faults(code)} == {"delay_responses"}
+    response = console_post(client, path, "add-rule", **{"add-rule-destination_ae": f"{code}_WS", "add-rule-modality": "ct"})
+    assert response.status_code == 302
+    assert [(r.destination_ae, r.modality) for r in box.routing_rules(code)] == [(f"{code}_WS", "CT")]
+
+
+def test_the_dicom_console_can_call_from_any_ae_title(app, client, auth, accounts, box):
+    auth.login(accounts["trainee"])
+    run_id = start_run(client)
+    code = run_row(app, run_id).partition_code
+    body = console_post(client, f"/runs/{run_id}/console/dicom", "echo",
+                        **{"echo-device": "NEWCT", "echo-node": f"{code}_PACS"}).get_data(as_text=True)
+    assert "No association" in body  # NEWCT is not a registered node: rejected
+    assert any(e.details.get("calling_ae") == "NEWCT" for e in box.journal(code, kind="association.rejected"))

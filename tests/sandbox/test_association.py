@@ -37,6 +37,10 @@ def test_an_unknown_called_ae_title_is_rejected_with_reason_7(sandbox, code):
     assert _reject_reason(assoc) == st.REJECT_CALLED_AE_NOT_RECOGNISED
     assert any("NOPE_PACS" in e.summary for e in sandbox.unattributed_journal(
         kind="association.rejected"))
+    import time
+    time.sleep(0.2)  # a rejection is not also journaled as a broken connection
+    assert not [e for e in sandbox.unattributed_journal(kind="failure")
+                if e.details.get("peer", "").endswith(f":{assoc.local['port']}")]
 
 
 def test_an_unknown_role_suffix_is_rejected_as_an_unknown_called_ae(sandbox, code):

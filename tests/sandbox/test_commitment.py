@@ -78,3 +78,21 @@ def test_a_report_to_an_unregistered_caller_is_not_sent_and_is_journaled(sandbox
     assert _request(sandbox, code, [], calling="ANON") == st.SUCCESS
     assert _wait(lambda: any("not a registered node" in e.summary
                              for e in sandbox.journal(code, kind="failure")))
+
+
+def test_an_unknown_action_or_a_request_without_transaction_uid_is_refused(sandbox, code):
+    assoc = associate(sandbox, f"{code}_PACS", [build_context(StorageCommitmentPushModel)])
+    try:
+        ds = Dataset()
+        ds.TransactionUID = "1.2.3"
+        ds.ReferencedSOPSequence = []
+        status, _ = assoc.send_n_action(ds, 2, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
+        assert status.Status == st.NO_SUCH_ACTION
+        empty = Dataset()
+        empty.ReferencedSOPSequence = []
+        status, _ = assoc.send_n_action(empty, 1, StorageCommitmentPushModel, WELL_KNOWN_INSTANCE)
+        assert status.Status == st.MISSING_ATTRIBUTE
+    finally:
+        assoc.release()
+    statuses = [e.status for e in sandbox.journal(code, kind="dimse.n-action")]
+    assert statuses == [st.NO_SUCH_ACTION, st.MISSING_ATTRIBUTE]

@@ -155,3 +155,46 @@ def fault_cleared(ctx: CheckContext, p: FaultCleared) -> Outcome:
     if any(f.kind == p.kind for f in ctx.box.list_faults(ctx.code)):
         return Outcome(False, "The problem is still there.")
     return Outcome(True, "Fixed.")
+
+
+class Retention(Params):
+    older_than_days: int
+    action: Literal["flag", "delete"] = "flag"
+
+
+@check("retention_applied", Retention)
+def retention_applied(ctx: CheckContext, p: Retention) -> Outcome:
+    """Every archive study older than the period is flagged (or deleted), and no newer one is."""
+    from datetime import datetime, timedelta, timezone
+
+    cutoff = (datetime.now(timezone.utc) - timedelta(days=p.older_than_days)).strftime("%Y%m%d")
+    studies = ctx.box.studies(ctx.code)
+    old = [s for s in studies if s.study_date and s.study_date < cutoff]
+    new = [s for s in studies if not (s.study_date and s.study_date < cutoff)]
+    if p.action == "delete":
+        if old:
+            return Outcome(False, f"{len(old)} study(ies) older than {p.older_than_days} days are still in the archive.")
+        if not new:
+            return Outcome(False, "Newer studies were deleted too: the rule went too far.")
+        return Outcome(True, "Only the studies past the retention period are gone.")
+    if any(not s.retention_flagged for s in old):
+        return Outcome(False, "Some studies past the retention period are not flagged.")
+    if any(s.retention_flagged for s in new):
+        return Outcome(False, "Studies still inside the retention period are flagged.")
+    return Outcome(True, "Exactly the studies past the retention period are flagged.")
+
+
+class RoutingRulePresent(Params):
+    destination_ae: str
+    modality: str = ""
+
+
+@check("routing_rule_present", RoutingRulePresent)
+def routing_rule_present(ctx: CheckContext, p: RoutingRulePresent) -> Outcome:
+    """An auto-forward rule sends images (of the modality, if given) to the destination."""
+    rules = [r for r in ctx.box.routing_rules(ctx.code) if r.destination_ae.upper() == p.destination_ae.upper()]
+    if not rules:
+        return Outcome(False, f"No routing rule forwards to {p.destination_ae}.")
+    if p.modality and not any(r.modality in ("", p.modality) for r in rules):
+        return Outcome(False, f"The rule to {p.destination_ae} does not cover {p.modality} images.")
+    return Outcome(True, f"Images are forwarded to {p.destination_ae}.")
