@@ -183,6 +183,11 @@ def declared_encoding(text: str) -> tuple[str, str]:
     return sep, rest if stop < 0 else rest[:stop]
 
 
+def first_segment(text: str) -> str:
+    """The first segment of a message (normally MSH), separators normalised."""
+    return normalise_segments(text).split("\r", 1)[0]
+
+
 def segment_names(text: str) -> list[tuple[str, str]]:
     """(first three characters, the character after them) of each segment of normalised text."""
     return [(s[:3], s[3:4]) for s in text.split("\r")]

@@ -231,7 +231,7 @@ class Header:
 def peek_header(text: str) -> Header:
     """Best effort MSH reading through hl7apy's own MSH splitter; never raises."""
     try:
-        seg = hl7text.normalise_segments(text).split("\r", 1)[0]
+        seg = hl7text.first_segment(text)
         if not seg.startswith("MSH") or len(seg) < 8:
             return Header()
         parsed = parse_message(seg, validation_level=VALIDATION_LEVEL.TOLERANT, find_groups=False)
@@ -333,8 +333,8 @@ def xpn_to_pn(seg: SegmentView, number: int, rep: int = 0) -> str:
     if not c:
         return ""
     parts = [c.get(1, ""), c.get(2, ""), c.get(3, ""), c.get(5, ""), c.get(4, "")]
-    # XPN.1 is FN: family name may carry subcomponents (surname&own surname...)
-    parts[0] = parts[0].split("&", 1)[0]
+    # XPN.1 is FN: the family name is its first subcomponent (surname&own surname...)
+    parts[0] = seg.get(number, 1, rep, 1)
     while parts and not parts[-1]:
         parts.pop()
     return "^".join(parts)
@@ -345,7 +345,7 @@ def xcn_to_pn(seg: SegmentView, number: int, rep: int = 0) -> str:
     c = seg.components(number, rep)
     if not c:
         return ""
-    parts = [c.get(2, "").split("&", 1)[0], c.get(3, ""), c.get(4, ""), c.get(6, ""), c.get(5, "")]
+    parts = [seg.get(number, 2, rep, 1), c.get(3, ""), c.get(4, ""), c.get(6, ""), c.get(5, "")]
     while parts and not parts[-1]:
         parts.pop()
     return "^".join(parts)

@@ -72,3 +72,23 @@ def test_allowed_networks_accept_strings_or_network_objects():
     assert config.allowed_networks == ("10.0.0.0/8", "192.0.2.0/24")
     with pytest.raises(ValueError):
         SandboxConfig(allowed_networks=["not a network"])
+
+
+def test_config_from_the_environment_matches_the_sites_defaults(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from sandbox import SandboxConfig
+
+    for key in ("SANDBOX_DATA_DIR", "SANDBOX_DATABASE_URL", "ACADEMY_SANDBOX_DATABASE_URL",
+                "SANDBOX_ALLOWED_NETWORKS"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("ACADEMY_DATA_DIR", str(tmp_path))
+    config = SandboxConfig.from_env()
+    assert config.data_dir == tmp_path / "sandbox"
+    assert config.database_url == f"sqlite:///{tmp_path / 'sandbox' / 'sandbox.db'}"
+    monkeypatch.setenv("ACADEMY_SANDBOX_DATABASE_URL", "postgresql+psycopg://x@h/db")
+    monkeypatch.setenv("SANDBOX_ALLOWED_NETWORKS", "10.1.0.0/16, 192.0.2.0/24")
+    config = SandboxConfig.from_env(dicom_port=0)
+    assert config.database_url == "postgresql+psycopg://x@h/db" and config.dicom_port == 0
+    assert config.allowed_networks == ("10.1.0.0/16", "192.0.2.0/24")
+    assert SandboxConfig().data_dir == Path("instance/sandbox")

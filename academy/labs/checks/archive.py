@@ -123,7 +123,6 @@ def patients_merged(ctx: CheckContext, p: Merged) -> Outcome:
 
 
 class SeriesMoved(Params):
-    series_description_contains: str = ""
     modality: str = ""
     target_study_description: str = ""
     target_patient_id: str = ""

@@ -89,12 +89,15 @@ def find_performed(ctx: CheckContext, p: Find) -> Outcome:
     return Outcome(False, f"No successful C-FIND{' at ' + p.level + ' level' if p.level else ''} yet.")
 
 
-class Retrieve(Between):
-    destination: str = ""
+class Get(Between):
     min_completed: int = 1
 
 
-def _retrieval(ctx: CheckContext, kind: str, p: Retrieve, **match) -> Outcome:
+class Move(Get):
+    destination: str = ""
+
+
+def _retrieval(ctx: CheckContext, kind: str, p: Get, **match) -> Outcome:
     events = ctx.find_events(kind, calling_ae=p.calling_ae, called_ae=p.called_ae, **match)
     good = _last([e for e in events if e.status == SUCCESS and (e.details.get("completed") or 0) >= p.min_completed])
     if good:
@@ -105,14 +108,14 @@ def _retrieval(ctx: CheckContext, kind: str, p: Retrieve, **match) -> Outcome:
     return Outcome(False, "No retrieval yet.")
 
 
-@check("move_completed", Retrieve)
-def move_completed(ctx: CheckContext, p: Retrieve) -> Outcome:
+@check("move_completed", Move)
+def move_completed(ctx: CheckContext, p: Move) -> Outcome:
     """A C-MOVE to the given destination completed its sub-operations."""
     return _retrieval(ctx, "dimse.c-move", p, destination=p.destination)
 
 
-@check("get_completed", Retrieve)
-def get_completed(ctx: CheckContext, p: Retrieve) -> Outcome:
+@check("get_completed", Get)
+def get_completed(ctx: CheckContext, p: Get) -> Outcome:
     """A C-GET completed its sub-operations."""
     return _retrieval(ctx, "dimse.c-get", p)
 
