@@ -85,11 +85,41 @@ def main() -> None:
     parser.add_argument("--database-url")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ris-bench-"))
-    config = SandboxConfig(database_url=args.database_url or f"sqlite:///{folder / 'sb.db'}",
-                           data_dir=folder / "files", dicom_port=0, hl7_port=0, fsync=False)
+    url, drop = args.database_url or f"sqlite:///{folder / 'sb.db'}", None
+    if url.startswith("postgresql"):
+        url, drop = _temporary_database(url)
+    config = SandboxConfig(database_url=url, data_dir=folder / "files", dicom_port=0,
+                           hl7_port=0, fsync=False)
+    try:
+        _bench(config, args.messages)
+    finally:
+        if drop:
+            drop()
+
+
+def _temporary_database(url: str):
+    """A fresh PostgreSQL database next to `url`'s, and how to drop it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"ris_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def _bench(config: SandboxConfig, n: int) -> None:
     echo = _Echo(("127.0.0.1", 0), _EchoHandler)
     threading.Thread(target=echo.serve_forever, daemon=True).start()
-    n = args.messages
     print(f"HL7/MLLP benchmark: {n} ADT^A04 per scenario, database "
           f"{config.database_url.split(':')[0]}")
     print(f"{'scenario':<26} {'echo msg/s':>12} {'RIS msg/s':>12} {'RIS / echo':>12}")

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from academy.exams import questions, scoring
-from academy.models import Lesson, LessonProgress, Module, Track
+from academy.models import Lab, LabRun, Lesson, LessonProgress, Module, Track
+
+LAB_PASS = 0.7  # a lab counts as done once a submitted run reached this share of its points
 
 
 @dataclass
@@ -18,14 +20,17 @@ class TrackStatus:
     lessons_total: int
     lessons_done: int
     locked_by: list[str]
+    labs_total: int = 0
+    labs_passed: int = 0
 
     @property
     def complete(self) -> bool:
-        return self.lessons_total > 0 and self.lessons_done >= self.lessons_total
+        return self.lessons_total > 0 and self.lessons_done >= self.lessons_total and self.labs_passed >= self.labs_total
 
     @property
     def share(self) -> float:
-        return self.lessons_done / self.lessons_total if self.lessons_total else 0.0
+        total = self.lessons_total + self.labs_total
+        return (self.lessons_done + self.labs_passed) / total if total else 0.0
 
 
 def tracks(session: Session) -> list[Track]:
@@ -41,12 +46,29 @@ def active_lessons(track: Track) -> list[Lesson]:
     return [lesson for module in track.modules if not module.retired for lesson in module.lessons if not lesson.retired]
 
 
+def passed_labs(session: Session, user_id: int) -> set[int]:
+    """Labs with a submitted run that reached the pass share of its points."""
+    return set(session.scalars(select(LabRun.lab_id).where(
+        LabRun.user_id == user_id, LabRun.state == "submitted", LabRun.score >= LabRun.max_score * LAB_PASS)))
+
+
+def active_labs(session: Session) -> dict[int, list[Lab]]:
+    labs: dict[int, list[Lab]] = {}
+    for lab in session.scalars(select(Lab).where(Lab.retired.is_(False)).order_by(Lab.position)):
+        labs.setdefault(lab.track_id, []).append(lab)
+    return labs
+
+
 def statuses(session: Session, user_id: int) -> dict[str, TrackStatus]:
     done = done_lessons(session, user_id)
+    passed = passed_labs(session, user_id)
+    labs = active_labs(session)
     result = {}
     for track in tracks(session):
         lessons = active_lessons(track)
-        result[track.code] = TrackStatus(track, len(lessons), sum(lesson.id in done for lesson in lessons), [])
+        track_labs = labs.get(track.id, [])
+        result[track.code] = TrackStatus(track, len(lessons), sum(lesson.id in done for lesson in lessons), [],
+                                         len(track_labs), sum(lab.id in passed for lab in track_labs))
     for status in result.values():
         status.locked_by = [code for code in status.track.requires if code in result and not result[code].complete]
     return result
@@ -55,14 +77,17 @@ def statuses(session: Session, user_id: int) -> dict[str, TrackStatus]:
 def lock_reason(status: TrackStatus) -> str | None:
     if not status.locked_by:
         return None
-    return (f"{status.track.code} opens when you have completed {' and '.join(status.locked_by)}: "
-            f"{status.track.code} builds on both.")
+    needed = " and ".join(status.locked_by)
+    return (f"{status.track.code} opens when you have completed {needed}: "
+            f"{status.track.code} builds on {'both' if len(status.locked_by) > 1 else 'it'}.")
 
 
-def next_steps(session: Session, user_id: int, weakest_first: list[str] | None = None, limit: int = 3) -> list[Lesson]:
-    """The next unfinished lessons in open tracks; modules of the trainee's weakest domains come first."""
-    done = done_lessons(session, user_id)
+def next_steps(session: Session, user_id: int, weakest_first: list[str] | None = None, limit: int = 3) -> list:
+    """The next unfinished lessons and labs (Lesson or Lab rows) in open tracks: the weakest domains
+    first, then the track's order; within a domain, a module's next lesson before the domain's labs."""
+    done, passed = done_lessons(session, user_id), passed_labs(session, user_id)
     rank = {key: n for n, key in enumerate(weakest_first or [])}
+    labs = active_labs(session)
     candidates = []
     for code, status in statuses(session, user_id).items():
         if status.locked_by:
@@ -72,9 +97,12 @@ def next_steps(session: Session, user_id: int, weakest_first: list[str] | None =
                 continue
             pending = [lesson for lesson in module.lessons if not lesson.retired and lesson.id not in done]
             if pending:
-                candidates.append(((rank.get(module.domain.key, len(rank)), status.track.position, module.position),
+                candidates.append(((rank.get(module.domain.key, len(rank)), status.track.position, 0, module.position),
                                    pending[0]))
-    return [lesson for _, lesson in sorted(candidates, key=lambda c: c[0])[:limit]]
+        for lab in labs.get(status.track.id, []):
+            if lab.id not in passed:
+                candidates.append(((rank.get(lab.domain.key, len(rank)), status.track.position, 1, lab.position), lab))
+    return [item for _, item in sorted(candidates, key=lambda c: c[0])[:limit]]
 
 
 @dataclass

@@ -64,7 +64,8 @@ def track(code: str):
     done = progress.done_lessons(db.session, current_user.id)
     estimates = standing.masteries(db.session, current_user.id, track)
     return render_template("learn/track.html", track=track, status=status, done=done, estimates=estimates,
-                           lock_reason=progress.lock_reason(status))
+                           lock_reason=progress.lock_reason(status), labs=progress.active_labs(db.session).get(track.id, []),
+                           passed=progress.passed_labs(db.session, current_user.id))
 
 
 @bp.get("/tracks/<code>/modules/<module>")

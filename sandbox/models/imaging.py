@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint,
+    BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -49,23 +49,40 @@ def test_the_self_check_answers_stay_on_the_server_until_the_lesson_is_submitted
         assert (record.self_check_correct, record.self_check_total, record.lesson_version) == (1, 2, 1)
 
 
-def test_completing_a_track_unlocks_the_track_that_requires_it(client, auth, accounts):
+def pass_lab(app, user_id: int, score: int) -> None:
+    """A submitted run of the fixture lab with this score (as the labs tests make for real)."""
+    from academy.models import Lab, LabRun, utcnow
+
+    with app.app_context():
+        lab = db.session.scalar(select(Lab).where(Lab.key == "tst-echo"))
+        db.session.add(LabRun(user_id=user_id, lab=lab, lab_version=1, spec=lab.spec, state="submitted",
+                              score=score, max_score=lab.max_score, finished_at=utcnow()))
+        db.session.commit()
+
+
+def test_completing_a_track_unlocks_the_track_that_requires_it(app, client, auth, accounts):
     auth.login(accounts["trainee"])
     assert client.get("/practice/TST2").status_code == 403
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Locked until TST1 is complete" in dashboard
     for path in (PORTS, BYTES):
         client.post(path, data={"csrf_token": csrf_from(client.get(path).get_data(as_text=True))})
+    assert "Locked until TST1 is complete" in client.get("/dashboard").get_data(as_text=True)  # the lab too
+    pass_lab(app, accounts["trainee"].id, score=6)  # below the pass share (7 of 10)
+    assert "Locked until TST1 is complete" in client.get("/dashboard").get_data(as_text=True)
+    pass_lab(app, accounts["trainee"].id, score=8)
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert "Locked until TST1" not in dashboard
+    assert "Locked until TST1" not in dashboard and "1 of 1 labs" in dashboard
     assert client.get("/tracks/TST2").status_code == 200
 
 
-def test_what_next_points_at_the_first_unfinished_lesson(client, auth, accounts):
+def test_what_next_points_at_the_first_unfinished_lesson_then_the_lab(client, auth, accounts):
     auth.login(accounts["trainee"])
-    assert 'href="/tracks/TST1/modules/basics/lessons/01-ports"' in client.get("/dashboard").get_data(as_text=True)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert dashboard.index('lessons/01-ports"') < dashboard.index('href="/labs/tst-echo"')
     client.post(PORTS, data={"csrf_token": csrf_from(client.get(PORTS).get_data(as_text=True))})
-    assert 'href="/tracks/TST1/modules/basics/lessons/02-bytes"' in client.get("/dashboard").get_data(as_text=True)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert 'lessons/01-ports"' not in dashboard and 'lessons/02-bytes"' in dashboard
 
 
 def test_an_unknown_track_module_or_lesson_is_404(client, auth, accounts):

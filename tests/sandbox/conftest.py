@@ -120,7 +120,7 @@ def free_port() -> int:
 @pytest.fixture
 def storage_peer():
     """A pynetdicom Storage SCP (and commitment report receiver) on a free port."""
-    from pynetdicom.presentation import AllStoragePresentationContexts, build_role
+    from pynetdicom.presentation import AllStoragePresentationContexts
     from pynetdicom.sop_class import StorageCommitmentPushModel
 
     received: list[Dataset] = []

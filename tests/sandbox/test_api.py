@@ -64,8 +64,6 @@ def test_the_journal_filters_by_kind_prefix_and_since(sandbox, code):
 
 def test_a_remote_sandbox_shares_state_and_drives_devices_against_the_listener(sandbox, code):
     """Same database and files, no listener here: every operation still works."""
-    from sandbox import SandboxConfig
-
     remote = Sandbox(dataclasses.replace(sandbox.config, dicom_port=sandbox.dicom_port))
     try:
         assert remote.status()["dicom"]["listening"] is False
@@ -194,7 +192,6 @@ def test_the_cli_changes_a_running_servers_behaviour_without_restart(tmp_path):
 def test_serve_runs_until_sigterm(tmp_path):
     import os
     import signal
-    import time
 
     from tests.sandbox.conftest import free_port
 

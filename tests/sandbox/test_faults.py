@@ -10,7 +10,7 @@ from pynetdicom import build_context
 from pynetdicom.sop_class import CTImageStorage
 
 from sandbox.archive import status as st
-from tests.sandbox.conftest import associate, small_study
+from tests.sandbox.conftest import associate
 
 
 def _fired(sb, code, kind):

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from pydicom.dataset import Dataset
-from pynetdicom import build_context
 
 from sandbox.archive import status as st
 from tests.sandbox.conftest import associate, find, small_study

@@ -7,11 +7,9 @@ import pytest
 import socket
 import struct
 import time
-from io import BytesIO
 
 import pydicom
 from pydicom import uid
-from pydicom.dataset import Dataset
 from pynetdicom import build_context
 from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 
