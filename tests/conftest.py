@@ -103,6 +103,21 @@ def any_db_app(request, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def box(tmp_path_factory):
+    """One real sandbox for the session (SQLite, DICOM and HL7 listeners on free ports); tests that use
+    it work in partitions of their own."""
+    from sandbox import Sandbox, SandboxConfig
+
+    folder = tmp_path_factory.mktemp("academy-sandbox")
+    sb = Sandbox(SandboxConfig(database_url=f"sqlite:///{folder / 'sandbox.db'}", data_dir=folder / "files",
+                               dicom_port=0, hl7_port=0, fsync=False, acse_timeout=5, dimse_timeout=5,
+                               network_timeout=5))
+    sb.start()
+    yield sb
+    sb.close()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

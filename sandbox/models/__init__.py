@@ -6,12 +6,12 @@ from sandbox.models.partition import Fault, Node, Partition
 from sandbox.models.routing import ForwardJob, RoutingRule
 from sandbox.models.ris import (  # the RIS (sandbox/ris/)
     Hl7Message, RisEndpoint, RisMpps, RisOrder, RisPatient, RisProcedure, RisReport, RisSettings,
-    RisVisit,
+    RisStudyMatch, RisVisit,
 )
 
 __all__ = [
     "Fault", "ForwardJob", "Instance", "JournalEvent", "Node", "Partition",
     "Patient", "RoutingRule", "Series", "Study",
     "Hl7Message", "RisEndpoint", "RisMpps", "RisOrder", "RisPatient", "RisProcedure",
-    "RisReport", "RisSettings", "RisVisit",
+    "RisReport", "RisSettings", "RisStudyMatch", "RisVisit",
 ]

@@ -213,3 +213,22 @@ class RisSettings(Base):
     home_issuer: Mapped[str] = mapped_column(String(64), default="ACADEMY_GH")
     # RAD-12 patient update/merge on stored studies: "apply" (rewrite the archive) or "flag"
     update_policy: Mapped[str] = mapped_column(String(8), default="apply")
+
+
+class RisStudyMatch(Base):
+    """The seam's verdict on one archive study: matched to an order, or unmatched and why.
+
+    Written once per study by whichever process checks it first (unique row), updated when
+    the study is checked again; labs read `matched` and `reasons`.
+    """
+
+    __tablename__ = "sandbox_ris_study_matches"
+    __table_args__ = (UniqueConstraint("partition_id", "study_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partition_id: Mapped[int] = mapped_column(_partition_fk(), index=True)
+    study_uid: Mapped[str] = mapped_column(String(64))
+    matched: Mapped[bool] = mapped_column(default=False)
+    order_pk: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

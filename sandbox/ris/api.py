@@ -15,7 +15,7 @@ from sandbox import journal
 from sandbox.codes import validate_code
 from sandbox.models import (
     Hl7Message, RisEndpoint, RisMpps, RisOrder, RisPatient, RisProcedure, RisReport,
-    RisSettings, RisVisit,
+    RisSettings, RisStudyMatch, RisVisit,
 )
 from sandbox.ris import inbound, orders, outbound, seam
 from sandbox.ris.context import UPDATE_POLICIES
@@ -60,11 +60,16 @@ class RisApi:
             self._mllp = None
 
     def _work_hl7_queue(self) -> None:
+        """Every half second: send due outbound HL7, flag newly stored studies (seam)."""
         while not self._hl7_stop.wait(0.5):
             try:
                 self.run_hl7_queue()
             except Exception:  # noqa: BLE001 - the worker keeps going
                 log.exception("HL7 outbound queue run failed")
+            try:
+                seam.flag_new_studies(self.db)
+            except Exception:  # noqa: BLE001
+                log.exception("study reconciliation failed")
 
     @property
     def hl7_port(self) -> int:
@@ -319,7 +324,7 @@ class RisApi:
 
 def delete_partition_data(conn, partition_id: int, code: str) -> None:
     """Everything the RIS holds for a partition (partition reset)."""
-    for model in (RisReport, RisMpps, RisOrder, RisVisit, RisPatient, RisProcedure, RisEndpoint,
-                  RisSettings):
+    for model in (RisStudyMatch, RisReport, RisMpps, RisOrder, RisVisit, RisPatient, RisProcedure,
+                  RisEndpoint, RisSettings):
         conn.execute(delete(model).where(model.partition_id == partition_id))
     conn.execute(delete(Hl7Message).where(Hl7Message.partition_code == code))

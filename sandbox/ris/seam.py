@@ -9,7 +9,10 @@
   "apply"; journaled as "seam.patient-update-flagged" for the trainee when "flag".
 - Reconciliation: an archive study matches when an order has its Study Instance
   UID, Accession Number and Patient ID; otherwise it is unmatched, with the
-  reasons, so a lab can ask the trainee to reconcile it.
+  reasons, so a lab can ask the trainee to reconcile it. The RIS worker flags each
+  newly stored study within a second (a sandbox_ris_study_matches row, journaled
+  "seam.study-matched" / "seam.study-unmatched"); an MPPS COMPLETED re-checks its
+  study, and `Sandbox.study_matches(code, record=True)` re-checks them all.
 - A report (ORU) is attached to its order's study (sandbox/ris/reports.py).
 """
 
@@ -17,10 +20,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from sandbox import admin, journal
-from sandbox.models import Patient, RisOrder, RisPatient, Study
+from sandbox.db import utcnow
+from sandbox.models import Patient, RisOrder, RisPatient, RisStudyMatch, Study
 from sandbox.ris.context import HandlerContext
 
 log = logging.getLogger("sandbox.ris.seam")
@@ -134,10 +139,48 @@ def reconcile(db, partition_id: int, code: str, *, study_uid: str | None = None,
                 "placer_number": order.placer_number if order else "", "reasons": reasons}
         out.append(item)
         if record:
-            journal.record(db, code, "seam.study-matched" if not reasons else
-                           "seam.study-unmatched",
-                           f"study {s.study_uid} " + ("matches order " + order.placer_number
-                                                      if not reasons else
-                                                      "is unmatched: " + "; ".join(reasons)),
-                           **item)
+            _flag(db, partition_id, code, item)
     return out
+
+
+def _flag(db, partition_id: int, code: str, item: dict) -> None:
+    """Store the verdict (one row per study); journal it when it is new or has changed."""
+    with db.write() as conn:
+        row = conn.execute(select(RisStudyMatch.id, RisStudyMatch.matched, RisStudyMatch.reasons)
+                           .where(RisStudyMatch.partition_id == partition_id,
+                                  RisStudyMatch.study_uid == item["study_uid"])).first()
+        values = {"matched": item["matched"], "order_pk": item["order_id"],
+                  "reasons": item["reasons"], "checked_at": utcnow()}
+        if row is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(RisStudyMatch).values(
+                        partition_id=partition_id, study_uid=item["study_uid"], **values))
+            except IntegrityError:
+                return  # another process flagged it at the same moment
+        elif (row.matched, list(row.reasons or [])) == (item["matched"], item["reasons"]):
+            return
+        else:
+            conn.execute(update(RisStudyMatch).where(RisStudyMatch.id == row.id).values(**values))
+        journal.record(conn, code, "seam.study-matched" if item["matched"] else
+                       "seam.study-unmatched",
+                       f"study {item['study_uid']} " + (
+                           f"matches order {item['placer_number']}" if item["matched"] else
+                           "is unmatched: " + "; ".join(item["reasons"])), **item)
+
+
+def flag_new_studies(db, limit: int = 200) -> int:
+    """Check archive studies no process has checked yet (the RIS worker calls this)."""
+    from sandbox.models import Partition
+
+    q = (select(Study.partition_id, Partition.code, Study.study_uid)
+         .join(Partition, Partition.id == Study.partition_id)
+         .outerjoin(RisStudyMatch, and_(RisStudyMatch.partition_id == Study.partition_id,
+                                        RisStudyMatch.study_uid == Study.study_uid))
+         .where(Study.store == "archive", RisStudyMatch.id.is_(None))
+         .order_by(Study.id).limit(limit))
+    with db.read() as conn:
+        new = conn.execute(q).all()
+    for partition_id, code, study_uid in new:
+        reconcile(db, partition_id, code, study_uid=study_uid, record=True)
+    return len(new)

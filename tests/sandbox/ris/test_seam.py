@@ -90,3 +90,18 @@ def test_the_modality_does_the_scheduled_workflow_and_the_report_attaches(sandbo
     ack = sandbox.send_hl7(rcode, samples.oru(rcode, person, accession=order.accession_number))
     assert ack.code == "AA" and "attached" in ack.summary
     assert sandbox.reports(rcode)[0].attached is True
+
+
+def test_a_study_arriving_without_an_order_is_flagged_by_the_worker(sandbox, rcode, person):
+    import time
+
+    result = sandbox.devices(rcode).store(f"{rcode}_PACS", seed=31, rows=16, columns=16,
+                                          images_per_series=1, accession_number="NOORDER1")
+    assert result.ok
+    deadline = time.time() + 5
+    while not sandbox.journal(rcode, kind="seam.study-unmatched") and time.time() < deadline:
+        time.sleep(0.1)
+    [event] = sandbox.journal(rcode, kind="seam.study-unmatched")
+    assert event.details["accession_number"] == "NOORDER1" and "no order" in event.summary
+    sandbox.study_matches(rcode, record=True)  # the same verdict is not journaled twice
+    assert len(sandbox.journal(rcode, kind="seam.study-unmatched")) == 1
