@@ -52,6 +52,40 @@ def template(tmp_path_factory) -> tuple[Path, dict]:
 
 
 @pytest.fixture(scope="session")
+def bundled_template(tmp_path_factory) -> tuple[Path, dict]:
+    """Like `template`, with the real bundled curricula and question banks imported."""
+    from academy.content import loader
+
+    data_dir = tmp_path_factory.mktemp("bundled")
+    path = data_dir / "academy.db"
+    config = {**base_config(data_dir, f"sqlite:///{path}"), "ACADEMY_CURRICULA_DIR": loader.CURRICULA_DIR,
+              "ACADEMY_QUESTION_BANKS_DIR": loader.QUESTION_BANKS_DIR}
+    app = create_app(config)
+    database.upgrade(app)
+    from academy import content
+
+    with app.app_context():
+        content.import_bundled(app)
+        accounts = create_accounts()
+        db.engine.dispose()
+    return path, accounts
+
+
+@pytest.fixture
+def bundled_app(tmp_path, bundled_template):
+    """An app on a copy of the database holding the bundled content."""
+    from academy.content import loader
+
+    path = tmp_path / "academy.db"
+    shutil.copyfile(bundled_template[0], path)
+    app = make_app(tmp_path, f"sqlite:///{path}", ACADEMY_CURRICULA_DIR=loader.CURRICULA_DIR,
+                   ACADEMY_QUESTION_BANKS_DIR=loader.QUESTION_BANKS_DIR)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def template_database(template) -> Path:
     return template[0]
 

@@ -39,8 +39,7 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app):
+def serve(app):
     """The app served by waitress on a free loopback port, in a thread, for the length of one test."""
     from waitress.server import create_server
 
@@ -53,11 +52,33 @@ def live_server(app):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server)
+def live_server(app):
+    yield from serve(app)
+
+
+@pytest.fixture
+def bundled_server(bundled_app):
+    yield from serve(bundled_app)
+
+
+def open_page(browser, base_url):
+    context = browser.new_context(base_url=base_url)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.console_errors = errors
+    return context, page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context, page = open_page(browser, live_server)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def bundled_page(browser, bundled_server):
+    context, page = open_page(browser, bundled_server)
     yield page
     context.close()

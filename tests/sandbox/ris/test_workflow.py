@@ -105,6 +105,10 @@ def test_the_scheduled_workflow_end_to_end(sandbox, dcmtk, storage_peer, tmp_pat
     [(event_type, report)] = storage_peer.reports
     assert event_type == 1 and len(report.ReferencedSOPSequence) == 2
 
+    # the archive journals the report once its association is released
+    while not sandbox.journal(code, kind="dimse.n-event-report") and time.time() < deadline:
+        time.sleep(0.05)
+
     # 8. the order is completed and the study matched
     assert sandbox.orders(code)[0].status == "CM"
     [match] = sandbox.study_matches(code)
