@@ -170,14 +170,18 @@ def _flag(db, partition_id: int, code: str, item: dict) -> None:
 
 
 def flag_new_studies(db, limit: int = 200) -> int:
-    """Check archive studies no process has checked yet (the RIS worker calls this)."""
+    """Check archive studies no process has checked yet, in partitions whose RIS has orders
+    (the RIS worker calls this every half second)."""
     from sandbox.models import Partition
 
     q = (select(Study.partition_id, Partition.code, Study.study_uid)
          .join(Partition, Partition.id == Study.partition_id)
          .outerjoin(RisStudyMatch, and_(RisStudyMatch.partition_id == Study.partition_id,
                                         RisStudyMatch.study_uid == Study.study_uid))
-         .where(Study.store == "archive", RisStudyMatch.id.is_(None))
+         .where(Study.store == "archive", RisStudyMatch.id.is_(None),
+                # only partitions whose RIS has orders: an archive-only lab gets no noise
+                select(RisOrder.id).where(RisOrder.partition_id == Study.partition_id)
+                .exists())
          .order_by(Study.id).limit(limit))
     with db.read() as conn:
         new = conn.execute(q).all()

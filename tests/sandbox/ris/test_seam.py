@@ -95,6 +95,8 @@ def test_the_modality_does_the_scheduled_workflow_and_the_report_attaches(sandbo
 def test_a_study_arriving_without_an_order_is_flagged_by_the_worker(sandbox, rcode, person):
     import time
 
+    schedule(sandbox, rcode, person, "FLAG1")  # the partition's RIS is in use
+
     result = sandbox.devices(rcode).store(f"{rcode}_PACS", seed=31, rows=16, columns=16,
                                           images_per_series=1, accession_number="NOORDER1")
     assert result.ok
