@@ -15,6 +15,11 @@ from sandbox.records import (
     DimseResult, FaultInfo, ForwardJobInfo, InstanceInfo, JournalEvent, NodeInfo,
     PartitionInfo, RoutingRuleInfo, StorageUsage, StudyInfo,
 )
+from sandbox.ris.inbound import AckResult
+from sandbox.ris.records import (
+    Hl7EndpointInfo, Hl7MessageInfo, MppsInfo, OrderInfo, ProcedureInfo, ReportInfo,
+    RisPatientInfo,
+)
 from sandbox.scenario import ScenarioError
 from sandbox.scenario import validate as validate_scenario
 
@@ -22,4 +27,7 @@ __all__ = [
     "DimseResult", "FaultInfo", "ForwardJobInfo", "InstanceInfo", "JournalEvent", "NodeInfo",
     "PartitionInfo", "RoutingRuleInfo", "Sandbox", "SandboxConfig", "ScenarioError",
     "StorageUsage", "StudyInfo", "status_name", "validate_scenario",
+    # the RIS (sandbox/ris/)
+    "AckResult", "Hl7EndpointInfo", "Hl7MessageInfo", "MppsInfo", "OrderInfo", "ProcedureInfo",
+    "ReportInfo", "RisPatientInfo",
 ]

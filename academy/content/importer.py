@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from academy.content.loader import ASSET_TYPES, Bundle, LoadedTrack
-from academy.models.content import Domain, Lesson, Module, ModuleAsset, Question, QuestionVersion, Track
+from academy.models.content import (
+    Domain, Lesson, Module, ModuleAsset, OnboardingPath, Question, QuestionVersion, Track,
+)
 from academy.models.labs import Lab
 
 
@@ -58,7 +60,28 @@ def import_bundle(session: Session, bundle: Bundle) -> ImportReport:
         if key not in seen_questions and not question.retired:
             question.retired = True
             report.retired.append(f"question {key}")
+    _import_paths(session, bundle, report)
     return report
+
+
+def _import_paths(session: Session, bundle: Bundle, report: ImportReport) -> None:
+    paths = {p.key: p for p in session.scalars(select(OnboardingPath))}
+    for item in bundle.paths:
+        data = item.spec.model_dump(mode="json", exclude_none=True)
+        digest = content_hash(data)
+        row = paths.pop(item.spec.id, None)
+        if row is None:
+            row = OnboardingPath(key=item.spec.id, version=1, content_hash=digest)
+            session.add(row)
+        elif row.content_hash != digest:
+            row.version, row.content_hash = row.version + 1, digest
+            report.new_versions += 1
+        row.title, row.summary, row.description = item.spec.title, item.spec.summary, item.spec.description
+        row.steps, row.retired = data["steps"], False
+    for gone in paths.values():
+        if not gone.retired:
+            gone.retired = True
+            report.retired.append(f"path {gone.key}")
 
 
 def _update_track(track: Track, loaded: LoadedTrack, position: int) -> None:

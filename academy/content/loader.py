@@ -14,13 +14,14 @@ from pydantic import BaseModel, ValidationError
 
 from academy.content import yaml_lines
 from academy.content.schema import (
-    BlueprintSpec, LessonSpec, ModuleSpec, QuestionFileSpec, QuestionSpec, TrackSpec,
+    BlueprintSpec, LessonSpec, ModuleSpec, PathSpec, QuestionFileSpec, QuestionSpec, TrackSpec,
 )
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CURRICULA_DIR = ROOT / "curricula"
 QUESTION_BANKS_DIR = ROOT / "question_banks"
 ASSET_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+PATHS_FOLDER = "paths"  # curricula/paths/*.yaml: onboarding paths across tracks
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
 
@@ -87,9 +88,17 @@ class LoadedTrack:
 
 
 @dataclass
+class LoadedPath:
+    spec: PathSpec
+    raw: dict
+    path: Path
+
+
+@dataclass
 class Bundle:
     tracks: dict[str, LoadedTrack] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    paths: list[LoadedPath] = field(default_factory=list)
 
     @property
     def labs(self) -> dict[str, LoadedLab]:
@@ -207,7 +216,8 @@ def _load_labs(bundle: Bundle, track: LoadedTrack, folder: Path) -> None:
 def load(curricula_dir: Path = CURRICULA_DIR, banks_dir: Path = QUESTION_BANKS_DIR) -> Bundle:
     """Read every track with its modules, lessons, blueprint and questions. Problems go in `problems`."""
     bundle = Bundle()
-    for track_dir in sorted(p for p in curricula_dir.iterdir() if p.is_dir()) if curricula_dir.exists() else []:
+    for track_dir in sorted(p for p in curricula_dir.iterdir() if p.is_dir() and p.name != PATHS_FOLDER) \
+            if curricula_dir.exists() else []:
         track_file = track_dir / "track.yaml"
         if not track_file.exists():
             bundle.problem(track_dir, 0, "a track folder needs a track.yaml")
@@ -229,6 +239,13 @@ def load(curricula_dir: Path = CURRICULA_DIR, banks_dir: Path = QUESTION_BANKS_D
                                         bank / "blueprint.yaml")
         if bank.is_dir():
             _load_questions(bundle, track, bank)
+    for path in sorted((curricula_dir / PATHS_FOLDER).glob("*.yaml")) if curricula_dir.exists() else []:
+        data = _read_yaml(bundle, path)
+        spec = _validate(bundle, PathSpec, data, path) if data is not None else None
+        if spec is not None:
+            if spec.id != path.stem:
+                bundle.problem(path, 1, f"id '{spec.id}' differs from the file name '{path.stem}'")
+            bundle.paths.append(LoadedPath(spec, data, path))
     if banks_dir.exists():
         for bank in sorted(p for p in banks_dir.iterdir() if p.is_dir() and p.name not in bundle.tracks):
             bundle.problem(bank, 0, f"question bank '{bank.name}' has no track in curricula/")

@@ -26,6 +26,7 @@ def check(bundle: Bundle, *, require_full_banks: bool = True) -> Bundle:
         _near_duplicates(bundle, track)
         _modules(bundle, track)
         _labs(bundle, track)
+    _paths(bundle)
     return bundle
 
 
@@ -209,3 +210,25 @@ def _line(raw, *path) -> int:
     from academy.content.yaml_lines import line_of
 
     return line_of(raw, path) or 1
+
+
+def _paths(bundle: Bundle) -> None:
+    seen = set()
+    for item in bundle.paths:
+        if item.spec.id in seen:
+            bundle.problem(item.path, 1, f"path id '{item.spec.id}' is used twice")
+        seen.add(item.spec.id)
+        days = [step.day for step in item.spec.steps]
+        if days != sorted(days):
+            bundle.problem(item.path, 1, "steps must be in the order of their days")
+        for index, step in enumerate(item.spec.steps):
+            line = _line(item.raw, "steps", index)
+            if step.module:
+                code, _, key = step.module.partition("/")
+                track = bundle.tracks.get(code)
+                if track is None or key not in {m.spec.id for m in track.modules}:
+                    bundle.problem(item.path, line, f"module '{step.module}' does not exist")
+            elif step.lab and step.lab not in bundle.labs:
+                bundle.problem(item.path, line, f"lab '{step.lab}' does not exist")
+            elif step.exam and step.exam not in bundle.tracks:
+                bundle.problem(item.path, line, f"track '{step.exam}' does not exist")

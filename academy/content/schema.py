@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=100)]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -22,6 +22,10 @@ def _mapping_as_text(item):
         key, text = next(iter(item.items()))
         return f"{key}: {text}"
     return item
+
+
+# A line of text in a YAML list; "IHE RAD TF-2: RAD-5" unquoted arrives as {"IHE RAD TF-2": "RAD-5"}.
+Line = Annotated[Text, BeforeValidator(_mapping_as_text)]
 
 
 class Strict(BaseModel):
@@ -98,15 +102,7 @@ class QuestionSpec(Strict):
     choices: list[Choice] = []
     answer: Union[NumericAnswer, list[str], str]
     explanation: Text
-    references: list[Text] = Field(min_length=1)
-
-    @field_validator("references", mode="before")
-    @classmethod
-    def colon_references(cls, value):
-        # "IHE RAD TF-2: RAD-5 ..." unquoted is a one-entry mapping to YAML; the author meant the text.
-        if not isinstance(value, list):
-            return value
-        return [_mapping_as_text(item) for item in value]
+    references: list[Line] = Field(min_length=1)
 
     @model_validator(mode="after")
     def answer_fits_type(self):
@@ -155,14 +151,14 @@ class ModuleSpec(Strict):
     domain: Key
     order: int = 0
     summary: Text
-    objectives: list[Text] = Field(min_length=1)
+    objectives: list[Line] = Field(min_length=1)
     minutes: int = Field(default=30, ge=1, le=600)
 
 
 class SelfCheckSpec(QuestionSpec):
     """A lesson's self-check question: the question format, references optional."""
 
-    references: list[Text] = []
+    references: list[Line] = []
 
 
 class LessonSpec(Strict):
@@ -173,3 +169,27 @@ class LessonSpec(Strict):
 
 INTERNAL_LINK = re.compile(r"\]\((lesson|module|lab|track|console):([^)\s]+)\)")
 CONSOLES = ("dicom", "admin", "ris", "viewer")
+
+
+class PathStep(Strict):
+    """One step of an onboarding path: exactly one of module, lab or exam, on a suggested day."""
+
+    day: int = Field(ge=1, le=365)
+    module: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9]{1,15}/[a-z0-9][a-z0-9-]*$")
+    lab: Key | None = None
+    exam: TrackCode | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def exactly_one_target(self):
+        if sum(x is not None for x in (self.module, self.lab, self.exam)) != 1:
+            raise ValueError("a step names exactly one of module (TRACK/module-id), lab or exam (TRACK)")
+        return self
+
+
+class PathSpec(Strict):
+    id: Key
+    title: Text
+    summary: Text
+    description: str = ""
+    steps: list[PathStep] = Field(min_length=1)

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from academy.content.schema import Key, Strict, Text, TrackCode
+from academy.content.schema import Key, Line, Strict, Text, TrackCode
 
 
 class HintSpec(Strict):
@@ -37,7 +37,7 @@ class LabSpec(Strict):
     level: Literal["guided", "practice", "break-fix"]
     minutes: int = Field(ge=1, le=600)
     prerequisites: list[Key] = []
-    objectives: list[Text] = Field(min_length=1)
+    objectives: list[Line] = Field(min_length=1)
     scenario: dict = {}
     instructions: Text
     checks: list[CheckSpec] = Field(min_length=1)

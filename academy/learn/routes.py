@@ -10,9 +10,9 @@ from academy.access import ANY_ROLE, role_required
 from academy.auth.forms import EmptyForm
 from academy.exams import review, standing
 from academy.extensions import db
-from academy.learn import progress
+from academy.learn import paths, progress
 from academy.learn.links import render_for
-from academy.models import Lesson, LessonProgress, Module, ModuleAsset, Track
+from academy.models import LessonProgress, Module, ModuleAsset, OnboardingPath, Track
 
 bp = Blueprint("learn", __name__)
 
@@ -123,3 +123,20 @@ def asset(code: str, module: str, name: str):
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@bp.get("/paths")
+@role_required(*ANY_ROLE)
+def onboarding_paths():
+    rows = db.session.scalars(select(OnboardingPath).where(OnboardingPath.retired.is_(False))
+                              .order_by(OnboardingPath.title)).all()
+    return render_template("learn/paths.html", paths=rows)
+
+
+@bp.get("/paths/<key>")
+@role_required(*ANY_ROLE)
+def onboarding_path(key: str):
+    path = db.session.scalar(select(OnboardingPath).where(OnboardingPath.key == key, OnboardingPath.retired.is_(False)))
+    if path is None:
+        abort(404)
+    return render_template("learn/path.html", path=path, steps=paths.steps(db.session, current_user.id, path))

@@ -2,7 +2,7 @@
 from academy.models.audit import AuditEvent
 from academy.models.base import Base, utcnow
 from academy.models.content import (
-    ContentState, Domain, Lesson, Module, ModuleAsset, Question, QuestionVersion, Track,
+    ContentState, Domain, Lesson, Module, ModuleAsset, OnboardingPath, Question, QuestionVersion, Track,
 )
 from academy.models.exams import Attempt, ExamItem, ExamSession, LessonProgress, QuestionReport, ReviewCard
 from academy.models.labs import CheckResult, Grading, HintTaken, Lab, LabAnswer, LabRun, PracticeSpace
@@ -11,7 +11,8 @@ from academy.models.people import ROLE_NAMES, SITE_ADMIN, Cohort, CohortMember, 
 __all__ = [
     "CheckResult", "Grading", "HintTaken", "Lab", "LabAnswer", "LabRun", "PracticeSpace",
     "Attempt", "ExamItem", "ExamSession", "LessonProgress", "QuestionReport", "ReviewCard",
-    "ContentState", "Domain", "Lesson", "Module", "ModuleAsset", "Question", "QuestionVersion", "Track",
+    "ContentState", "Domain", "Lesson", "Module", "ModuleAsset", "OnboardingPath", "Question", "QuestionVersion",
+    "Track",
     "AuditEvent", "Base", "utcnow", "ROLE_NAMES", "SITE_ADMIN", "Cohort", "CohortMember", "Membership", "Organization",
     "Role", "User",
 ]

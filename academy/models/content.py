@@ -148,3 +148,19 @@ class ModuleAsset(Base):
     name: Mapped[str] = mapped_column(String(120))
     media_type: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes]
+
+
+class OnboardingPath(Base):
+    """A suggested route through several tracks for new staff ("New PACS analyst — first 30 days")."""
+
+    __tablename__ = "onboarding_path"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[list] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(default=1)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    retired: Mapped[bool] = mapped_column(default=False)

@@ -89,3 +89,14 @@ def test_an_unknown_track_module_or_lesson_is_404(client, auth, accounts):
     auth.login(accounts["trainee"])
     for path in ("/tracks/NOPE", "/tracks/TST1/modules/nope", "/tracks/TST1/modules/basics/lessons/99-x"):
         assert client.get(path).status_code == 404
+
+
+def test_an_onboarding_path_shows_each_step_and_what_is_done(app, client, auth, accounts):
+    auth.login(accounts["trainee"])
+    page = client.get("/paths/tst-first-week").get_data(as_text=True)
+    assert "0 of 3 steps done" in page and "TST1: Network basics" in page and "Register a viewer" in page
+    for path in (PORTS, BYTES):
+        client.post(path, data={"csrf_token": csrf_from(client.get(path).get_data(as_text=True))})
+    pass_lab(app, accounts["trainee"].id, score=10)
+    assert "2 of 3 steps done" in client.get("/paths/tst-first-week").get_data(as_text=True)
+    assert client.get("/paths/no-such-path").status_code == 404

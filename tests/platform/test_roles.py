@@ -43,6 +43,8 @@ EXPECTED = {
     "/exams/<int:exam_id>/results": ("/exams/999999/results", LEARNERS, 404),
     "/instructor/items/<code>": ("/instructor/items/TST1", STAFF, 200),
     "/labs": ("/labs", LEARNERS, 200),
+    "/paths": ("/paths", LEARNERS, 200),
+    "/paths/<key>": ("/paths/tst-first-week", LEARNERS, 200),
     "/labs/<key>": ("/labs/tst-echo", LEARNERS, 200),
     "/runs/<int:run_id>": ("/runs/999999", LEARNERS, 404),
     "/runs/<int:run_id>/trace": ("/runs/999999/trace", LEARNERS, 404),

@@ -228,3 +228,20 @@ def test_every_message_is_journaled_with_raw_text_and_ack(sandbox, rcode, person
     assert event.details["raw"].startswith("MSH|") and event.details["ack"] == "AE"
     assert event.details["control_id"] == "J1" and event.details["error"]["location"] == "PID-3"
     assert event.details["ack_raw"].startswith("MSH|")
+
+
+@pytest.mark.parametrize("change, location, code", [
+    (lambda t: t.replace("MSH|^~\\&|", "MSH|^~&\\|", 1), "MSH-2", "102"),
+    (lambda t: t.replace("|P|2.5.1", "|P|2.7"), "MSH-12", "203"),
+    (lambda t: t.replace("|P|2.5.1", "|Q|2.5.1"), "MSH-11", "202"),
+    (lambda t: "EVN|A04\r" + t, "MSH", "100"),
+])
+def test_a_malformed_msh_is_rejected_and_logged(sandbox, rcode, person, change, location, code):
+    result = sandbox.send_hl7(rcode, change(samples.adt(rcode, "A04", person)))
+    assert (result.code, result.error["location"], result.error["code"]) == ("AR", location, code)
+    assert sandbox.ris_patients(rcode) == []
+
+
+def test_an_hl7_v24_message_is_understood_and_answered_in_v24(sandbox, rcode, person):
+    result = _ok(sandbox.send_hl7(rcode, samples.adt(rcode, "A04", person, version="2.4")))
+    assert "|ACK^A04|" in result.ack and "|2.4" in result.ack

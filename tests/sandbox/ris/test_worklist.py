@@ -65,6 +65,8 @@ def test_universal_query_returns_every_scheduled_step_with_ihe_attributes(sandbo
     ({"AccessionNumber": "ACCW2"}, None, ["ACCW2"]),
     ({"PatientID": "{pid_b}"}, None, ["ACCW3"]),
     ({"AccessionNumber": "ACCW9"}, None, []),
+    ({"ReferringPhysicianName": "cuddy*"}, None, ["ACCW1", "ACCW2", "ACCW3"]),
+    ({}, {"ScheduledProcedureStepID": "NOSUCH"}, []),
 ])
 def test_matching_keys(sandbox, booked, top, sps, expected):
     code, _, _, b = booked
