@@ -94,8 +94,24 @@ def _placer_handler(received):
     return Handler
 
 
-def test_an_outbound_link_that_is_down_backs_the_queue_up_until_it_is_fixed(sandbox, rcode,
+@pytest.fixture(scope="module")
+def quiet(tmp_path_factory):
+    """A sandbox with no listener and no background worker: the tests run the queue."""
+    from tests.sandbox.conftest import make_sandbox
+
+    with make_sandbox(tmp_path_factory.mktemp("quiet"), start=False) as sb:
+        yield sb
+
+
+@pytest.fixture
+def qcode(quiet, rcode):
+    quiet.create_partition(rcode)
+    return rcode
+
+
+def test_an_outbound_link_that_is_down_backs_the_queue_up_until_it_is_fixed(quiet, qcode,
                                                                            person):
+    sandbox, rcode = quiet, qcode
     received: list[str] = []
     server = _Placer(("127.0.0.1", 0), _placer_handler(received))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -120,7 +136,8 @@ def test_an_outbound_link_that_is_down_backs_the_queue_up_until_it_is_fixed(sand
         server.server_close()
 
 
-def test_an_unreachable_endpoint_is_retried_and_says_why(sandbox, rcode, person):
+def test_an_unreachable_endpoint_is_retried_and_says_why(quiet, qcode, person):
+    sandbox, rcode = quiet, qcode
     from tests.sandbox.conftest import free_port
 
     sandbox.add_hl7_endpoint(rcode, "NOWHERE", "127.0.0.1", free_port())
@@ -133,7 +150,8 @@ def test_an_unreachable_endpoint_is_retried_and_says_why(sandbox, rcode, person)
     assert sandbox.hl7_queue(rcode)[0].attempts == 2
 
 
-def test_an_endpoint_outside_loopback_is_never_contacted(sandbox, rcode, person):
+def test_an_endpoint_outside_loopback_is_never_contacted(quiet, qcode, person):
+    sandbox, rcode = quiet, qcode
     sandbox.add_hl7_endpoint(rcode, "FAR", "192.0.2.10", 2575)
     schedule(sandbox, rcode, person, "F60")
     sandbox.run_hl7_queue(rcode)
