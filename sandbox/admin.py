@@ -218,10 +218,12 @@ def remove_routing_rule(sb, code: str, rule_id: int) -> None:
 
 
 def retry_forward_jobs(sb, code: str) -> int:
+    """Make waiting, failed and stuck ("running" after a crash) jobs due now."""
     pid = sb._pid(code)
     with sb.db.write() as conn:
         n = conn.execute(update(ForwardJob).where(
-            ForwardJob.partition_id == pid, ForwardJob.state.in_(("pending", "failed")))
+            ForwardJob.partition_id == pid,
+            ForwardJob.state.in_(("pending", "failed", "running")))
             .values(state="pending", next_attempt_at=utcnow())).rowcount
     journal.record(sb.db, code, "forward.retry", f"{n} forward job(s) made due now")
     return n

@@ -63,5 +63,9 @@ class SandboxConfig:
             values["allowed_networks"] = tuple(n.strip() for n in nets.split(",") if n.strip())
         if maxa := env.get("SANDBOX_MAX_ASSOCIATIONS"):
             values["max_associations"] = int(maxa)
+        if hl7_max := env.get("SANDBOX_HL7_MAX_BYTES"):
+            values["hl7_max_bytes"] = int(hl7_max)
+        if hl7_timeout := env.get("SANDBOX_HL7_TIMEOUT"):
+            values["hl7_timeout"] = float(hl7_timeout)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -5,6 +5,16 @@ Shared by practice, review, mock exams and lessons' self-checks: one place decid
 from __future__ import annotations
 
 import math
+import re
+
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_number(text: str) -> float:
+    """A number as people type it: "262,144" and "262144" are the same; "2,5" is two and a half."""
+    text = text.strip().replace(" ", "")
+    text = text.replace(",", "") if THOUSANDS.match(text) else text.replace(",", ".")
+    return float(text)
 
 
 class ResponseError(ValueError):
@@ -24,7 +34,7 @@ def parse_response(question: dict, values: list[str]):
         if len(values) != 1:
             raise ResponseError("Enter one number.")
         try:
-            number = float(values[0].replace(",", "."))
+            number = parse_number(values[0])
         except ValueError:
             raise ResponseError(f"'{values[0][:40]}' is not a number.") from None
         if not math.isfinite(number):

@@ -80,9 +80,9 @@ def run(run_id: int):
     instructions = markdown.render(placeholders.fill(run.spec["instructions"], values), resolver(run.lab.track.code))
     return render_template("labs/run.html", run=run, ws=ws, values=values, form=EmptyForm(),
                            instructions=instructions, results=service.latest_results(run),
-                           questions=service.knowledge_checks(run.spec),
+                           questions=service.knowledge_checks(run.spec, values),
                            answers={a.check_id: a.value for a in run.answers},
-                           hints={h.check_id for h in run.hints}, checks=run.spec["checks"])
+                           hints={h.check_id for h in run.hints}, checks=service.shown_checks(run.spec, values))
 
 
 @bp.post("/runs/<int:run_id>/check")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from academy.labs import registry
+from academy.labs import placeholders, registry
 from academy.models import Lab, LabRun, Track
 
 
@@ -52,10 +52,18 @@ def unmet_prerequisites(session: Session, user_id: int, lab: Lab) -> list[Lab]:
     return list(session.scalars(select(Lab).where(Lab.key.in_(set(keys) - done))))
 
 
-def knowledge_checks(spec: dict) -> list[dict]:
+def knowledge_checks(spec: dict, values: dict[str, str] | None = None) -> list[dict]:
     """The questions a run page asks (the check's question only: never its expected value)."""
-    return [{"id": c["id"], "question": c["params"]["question"]} for c in spec["checks"]
-            if registry.get(c["type"]).knowledge]
+    return [{"id": c["id"], "question": placeholders.fill(c["params"]["question"], values or {})}
+            for c in spec["checks"] if registry.get(c["type"]).knowledge]
+
+
+def shown_checks(spec: dict, values: dict[str, str]) -> list[dict]:
+    """The checks as the run page lists them: id, points and the hint (placeholders filled); never
+    the parameters, which hold expected values."""
+    return [{"id": c["id"], "points": c["points"],
+             "hint": {"text": placeholders.fill(c["hint"]["text"], values), "cost": c["hint"]["cost"]} if c.get("hint") else None}
+            for c in spec["checks"]]
 
 
 def latest_results(run: LabRun) -> dict[str, object]:

@@ -72,7 +72,8 @@ def build_ack(header: Header, code: str, error: Hl7Error | None = None, *,
         else:
             # v2.3.1/2.4 ERR-1 (ELD): segment^sequence^field position^code&text&HL70357
             err = msg.add_segment("ERR")
-            err.err_1 = (f"{hl7text.escape(error.segment)}^{error.sequence if error.segment else ''}"
+            sequence = error.sequence if error.segment else ""
+            err.err_1 = (f"{hl7text.escape(error.segment)}^{sequence}"
                          f"^{error.field or ''}^{error.code}&{ERROR_TEXT.get(error.code, '')}"
                          "&HL70357")
     if message:

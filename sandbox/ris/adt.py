@@ -12,18 +12,19 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 
 from sandbox.db import utcnow
-from sandbox.models import RisMpps, RisOrder, RisPatient, RisReport, RisVisit
+from sandbox.models import RisMpps, RisOrder, RisPatient, RisVisit
 from sandbox.ris import seam
 from sandbox.ris.context import HandlerContext
 from sandbox.ris.messages import (
-    DATA_TYPE_ERROR, UNKNOWN_KEY_IDENTIFIER, Hl7Error, SegmentView, hl7_datetime, xpn_to_pn,
+    DATA_TYPE_ERROR, UNKNOWN_KEY_IDENTIFIER, SegmentView, hl7_datetime, xpn_to_pn,
 )
 
 # HL7 table 0001 administrative sex; DICOM (0010,0040) takes M, F, O
 _SEX = {"M": "M", "F": "F", "O": "O", "U": "", "A": "O", "N": "O", "": ""}
 
 
-def patient_identifier(ctx: HandlerContext, pid: SegmentView, number: int = 3) -> tuple[str, str, list]:
+def patient_identifier(ctx: HandlerContext, pid: SegmentView,
+                       number: int = 3) -> tuple[str, str, list]:
     """(patient ID, assigning authority, all repetitions) from PID-3 (CX), the home issuer first.
 
     PID-3 may repeat with identifiers from several assigning authorities (CX-4); the
@@ -199,7 +200,7 @@ def on_merge(ctx: HandlerContext) -> str:
                      .values(patient_id=survivor_id))
     ctx.conn.execute(update(RisPatient).where(RisPatient.id == prior.id).values(
         merged_into=survivor_id, updated_at=utcnow()))
-    _ = RisReport  # reports hang off orders, which moved with the patient
+    # reports hang off orders, which moved with the patient
     ctx.record("ris.patients-merged", f"A40: patient {prior_id} merged into {survivor_id}",
                prior_patient_id=prior_id, patient_id=survivor_id)
     seam.patients_merged(ctx, prior_id, survivor_id)
@@ -217,4 +218,3 @@ def check_datetime(seg: SegmentView, number: int, component: int = 1) -> tuple[s
 
 HANDLERS = {"A01": on_register, "A04": on_register, "A05": on_register, "A08": on_update,
             "A11": on_cancel_visit, "A40": on_merge}
-_ = Hl7Error

@@ -1,4 +1,4 @@
-"""`python -m sandbox hl7 ...` and `python -m sandbox worklist CODE` (hooked into sandbox/__main__.py).
+"""`python -m sandbox hl7|worklist|orders ...` (hooked into sandbox/__main__.py).
 
   python -m sandbox hl7 send CODE FILE [--mllp HOST:PORT]   send a message, print its ACK
   python -m sandbox hl7 log CODE [--direction in|out]       the partition's message log

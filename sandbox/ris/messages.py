@@ -312,7 +312,7 @@ def parse(raw: str) -> Message:
 
 
 def hl7_datetime(value: str) -> tuple[str, str]:
-    """HL7 TS/DTM (YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]) to DICOM (DA, TM); ValueError if not one."""
+    """HL7 TS/DTM (YYYYMMDD[HH[MM[SS[.S]]]][+/-ZZZZ]) to DICOM (DA, TM); ValueError if not."""
     value = value.strip()
     core = re.split(r"[+-]", value, maxsplit=1)[0]
     m = re.fullmatch(r"(\d{8})(\d{2,6}(?:\.\d{1,4})?)?", core)
@@ -328,7 +328,7 @@ def hl7_datetime(value: str) -> tuple[str, str]:
 
 
 def xpn_to_pn(seg: SegmentView, number: int, rep: int = 0) -> str:
-    """HL7 XPN (family^given^middle^suffix^prefix) to DICOM PN (family^given^middle^prefix^suffix)."""
+    """HL7 XPN (family^given^middle^suffix^prefix) to DICOM PN (...^prefix^suffix)."""
     c = seg.components(number, rep)
     if not c:
         return ""

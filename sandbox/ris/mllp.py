@@ -32,8 +32,11 @@ class MllpSettings:
 
     @classmethod
     def from_config(cls, config) -> "MllpSettings":
-        return cls(int(getattr(config, "hl7_max_bytes", cls.max_bytes)),
-                   float(getattr(config, "hl7_timeout", cls.timeout)))
+        settings = cls(int(getattr(config, "hl7_max_bytes", cls.max_bytes)),
+                       float(getattr(config, "hl7_timeout", cls.timeout)))
+        if settings.max_bytes < 64 or settings.timeout <= 0:
+            raise ValueError("hl7_max_bytes must be at least 64 and hl7_timeout positive")
+        return settings
 
 
 class _Handler(socketserver.BaseRequestHandler):

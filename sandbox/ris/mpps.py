@@ -23,7 +23,6 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 from sqlalchemy import insert, or_, select, update
 
-from sandbox import journal
 from sandbox.archive import status as st
 from sandbox.db import utcnow
 from sandbox.models import RisMpps, RisOrder
@@ -220,5 +219,3 @@ def on_set(event, ctx):
     reply.PerformedProcedureStepStatus = new
     return st.SUCCESS, reply
 
-
-_ = journal

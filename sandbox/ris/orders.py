@@ -86,7 +86,7 @@ def procedure_table(conn, partition_id: int) -> dict[str, tuple[str, str, str]]:
     return table
 
 
-def _pairs(ctx: HandlerContext) -> list[tuple[SegmentView, SegmentView | None, list, SegmentView | None]]:
+def _pairs(ctx: HandlerContext) -> list[tuple]:
     """(ORC, OBR, [IPC...], TQ1) per order in the message, in order."""
     out, current = [], None
     for seg in ctx.msg.segments:

@@ -17,6 +17,8 @@ TRUEFALSE = {"type": "truefalse", "choices": [{"id": "a", "text": "True"}, {"id"
     (MULTIPLE, ["c", "a"], True), (MULTIPLE, ["a"], False), (MULTIPLE, ["a", "c", "d"], False),
     (ORDERING, ["b", "a", "d", "c"], True), (ORDERING, ["a", "b", "d", "c"], False),
     (NUMERIC, ["2.5"], True), (NUMERIC, ["2,54"], True), (NUMERIC, ["2.56"], False), (NUMERIC, [" 2.45 "], True),
+    ({**NUMERIC, "answer": {"value": 262144, "tolerance": 0}}, ["262,144"], True),
+    ({**NUMERIC, "answer": {"value": 262144, "tolerance": 0}}, ["262 144"], True),
 ])
 def test_each_type_is_marked_right_and_wrong(question, values, correct):
     assert is_correct(question, parse_response(question, values)) is correct

@@ -38,8 +38,11 @@ def test_every_check_type_here_is_covered_by_this_file():
                "get_completed", "commitment_confirmed", "study_stored", "study_at_workstation", "node_registered",
                "attribute_equals", "admin_action_done", "patients_merged", "series_moved", "fault_cleared",
                "answer_exact", "answer_one_of", "answer_numeric", "answer_pattern", "retention_applied",
-               "routing_rule_present"}
-    assert set(registry.REGISTRY) - covered <= {name for name in registry.REGISTRY if name.startswith(("hl7_", "order_", "worklist_", "mpps_", "unmatched_"))}
+               "routing_rule_present", "study_absent",
+               # tests/labs/test_ris_checks.py
+               "hl7_received", "patient_registered", "order_in_state", "worklist_queried", "mpps_completed",
+               "unmatched_reconciled", "report_attached"}
+    assert set(registry.REGISTRY) == covered
 
 
 def test_association_and_echo(box, part):
@@ -149,6 +152,7 @@ def test_fault_cleared(box, part):
     ("answer_exact", {"question": "q", "value": "CT"}, " ct ", "MR"),
     ("answer_one_of", {"question": "q", "values": ["A801", "0xA801"]}, "0xa801", "A700"),
     ("answer_numeric", {"question": "q", "value": 99.9, "tolerance": 0.05, "unit": "%"}, "99.92%", "99.5"),
+    ("answer_numeric", {"question": "q", "value": 262144, "tolerance": 0}, "262,144", "262.144"),
     ("answer_pattern", {"question": "q", "pattern": r"\d+\.\d+\.\d+"}, "1.2.840", "one point two"),
 ])
 def test_knowledge_answers(box, part, name, params, right, wrong):
@@ -202,3 +206,11 @@ def test_routing_rule_present_and_forwarding(box, part):
     assert "does not cover CT" in outcome(box, part, "routing_rule_present", params).message
     box.add_routing_rule(part, f"{part}_WS", modality="CT")
     assert outcome(box, part, "routing_rule_present", params).passed
+
+
+def test_study_absent(box, part):
+    params = {"accession_number": "ACC2"}
+    assert not outcome(box, part, "study_absent", params).passed
+    assert not outcome(box, part, "study_absent", {"accession_number": "NEVER-THERE"}).passed  # nothing removed
+    box.delete_study(part, box.studies(part, patient_id="PAT-B")[0].study_uid)
+    assert outcome(box, part, "study_absent", params).passed

@@ -111,6 +111,16 @@ def find(sb: Sandbox, code: str, identifier: Dataset | dict, model=None) -> tupl
     return final, matches
 
 
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    """Poll `predicate` (journal rows are written by server threads) until true or timeout."""
+    import time
+
+    deadline = time.time() + timeout
+    while not predicate() and time.time() < deadline:
+        time.sleep(0.05)
+    return bool(predicate())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

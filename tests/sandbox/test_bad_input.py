@@ -130,3 +130,66 @@ def test_a_burst_of_garbage_connections_does_not_stop_service(impatient):
         s.sendall(struct.pack(">BBI", 0x01, 0, 2) + b"\xff\xff")
         s.close()
     _still_serving(impatient)
+
+
+def test_random_bytes_at_the_listener_never_stop_it(impatient):
+    """Fuzz the PDU layer: random PDU types, lengths and bodies, then a normal echo."""
+    import random
+
+    rng = random.Random(1234)
+    for _ in range(25):
+        body = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 64)))
+        header = struct.pack(">BBI", rng.choice([1, 2, 3, 4, 5, 6, 7, rng.randrange(256)]), 0,
+                             rng.choice([len(body), rng.randrange(1 << 16)]))
+        s = _connect(impatient)
+        try:
+            s.sendall(header + body)
+        except OSError:
+            pass
+        s.close()
+    _still_serving(impatient)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # pydicom complains about the garbage
+def test_random_datasets_are_answered_with_a_failure_status_and_never_stored(sandbox, code,
+                                                                            tmp_path_factory):
+    """Fuzz C-STORE data: the answer is always a named failure, nothing reaches the index."""
+    import random
+
+    from pynetdicom import _config, build_context
+    from pynetdicom.sop_class import CTImageStorage
+    from pydicom import uid
+
+    from sandbox.archive import status as st
+    from sandbox.archive.storage import PREAMBLE, file_meta_bytes
+
+    rng = random.Random(99)
+    folder = tmp_path_factory.mktemp("fuzz")
+    _config.STORE_SEND_CHUNKED_DATASET = True
+    statuses = set()
+    try:
+        assoc = associate(sandbox, f"{code}_PACS",
+                          [build_context(CTImageStorage, [uid.ImplicitVRLittleEndian])])
+        for n in range(25):
+            tag_soup = b"".join(
+                struct.pack("<HHI", rng.choice([0x0008, 0x0010, 0x0020, rng.randrange(1 << 16)]),
+                            rng.randrange(1 << 16), rng.choice([0, 4, 8, 0xFFFFFFFF,
+                                                                rng.randrange(1 << 20)]))
+                + bytes(rng.randrange(256) for _ in range(rng.randrange(0, 16)))
+                for _ in range(rng.randrange(1, 6)))
+            path = folder / f"{n}.dcm"
+            path.write_bytes(PREAMBLE + file_meta_bytes(CTImageStorage, f"1.2.3.{n}",
+                                                        uid.ImplicitVRLittleEndian, "F")
+                             + tag_soup)
+            if not assoc.is_established:
+                assoc = associate(sandbox, f"{code}_PACS",
+                                  [build_context(CTImageStorage, [uid.ImplicitVRLittleEndian])])
+            rsp = assoc.send_c_store(path)
+            statuses.add(getattr(rsp, "Status", None))
+        assoc.release()
+    finally:
+        _config.STORE_SEND_CHUNKED_DATASET = False
+    assert statuses <= {st.CANNOT_UNDERSTAND, st.DATASET_DOES_NOT_MATCH_SOP_CLASS}
+    assert sandbox.instances(code) == []
+    assert not (sandbox.config.data_dir / code).exists() or not list(
+        (sandbox.config.data_dir / code).rglob("*.dcm"))

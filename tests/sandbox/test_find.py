@@ -197,14 +197,21 @@ def test_a_c_cancel_stops_the_matches(sandbox, data):
     code, _ = data
     import threading
 
-    sandbox.set_fault(code, "delay_responses", seconds=0.5)
+    from pynetdicom import evt
+    from pynetdicom.dimse_messages import C_FIND_RQ
+
+    def cancel_once_sent(event):  # the SCP is then sleeping in the delay fault
+        if isinstance(event.message, C_FIND_RQ):
+            threading.Timer(0.1, assoc.send_c_cancel, (42,),
+                            {"query_model": STUDY_ROOT}).start()
+
+    sandbox.set_fault(code, "delay_responses", seconds=0.6)
     try:
-        assoc = associate(sandbox, f"{code}_PACS", [build_context(STUDY_ROOT)])
+        assoc = associate(sandbox, f"{code}_PACS", [build_context(STUDY_ROOT)],
+                          evt_handlers=[(evt.EVT_DIMSE_SENT, cancel_once_sent)])
         ds = Dataset()
         ds.QueryRetrieveLevel = "STUDY"
         ds.AccessionNumber = ""
-        # the request goes out on the first iteration; cancel while the SCP is at work
-        threading.Timer(0.2, assoc.send_c_cancel, (42,), {"query_model": STUDY_ROOT}).start()
         statuses = [rsp.Status for rsp, _ in assoc.send_c_find(ds, STUDY_ROOT, msg_id=42)]
         assoc.release()
     finally:

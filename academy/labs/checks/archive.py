@@ -197,3 +197,25 @@ def routing_rule_present(ctx: CheckContext, p: RoutingRulePresent) -> Outcome:
     if p.modality and not any(r.modality in ("", p.modality) for r in rules):
         return Outcome(False, f"The rule to {p.destination_ae} does not cover {p.modality} images.")
     return Outcome(True, f"Images are forwarded to {p.destination_ae}.")
+
+
+class StudyAbsent(Params):
+    accession_number: str = ""
+    study_description: str = ""
+    patient_id: str = ""
+
+
+@check("study_absent", StudyAbsent)
+def study_absent(ctx: CheckContext, p: StudyAbsent) -> Outcome:
+    """The study that had to go (by accession, description or patient) is no longer in the archive,
+    and it was removed by an administrator's action, not missing from the start."""
+    left = [s for s in ctx.box.studies(ctx.code)
+            if (not p.accession_number or s.accession_number == p.accession_number)
+            and (not p.study_description or s.study_description.upper() == p.study_description.upper())
+            and (not p.patient_id or s.patient_id == p.patient_id)]
+    if left:
+        return Outcome(False, "That study is still in the archive.")
+    deletions = ctx.find_events("admin.delete-study") + ctx.find_events("admin.merge-patients")
+    if not deletions:
+        return Outcome(False, "Nothing has been removed yet.")
+    return Outcome(True, "That study is gone from the archive.", deletions[-1].id)

@@ -9,6 +9,7 @@ import re
 
 from pydantic import field_validator
 
+from academy.exams.scoring import parse_number
 from academy.labs.context import CheckContext
 from academy.labs.registry import Outcome, Params, check
 
@@ -64,7 +65,7 @@ def answer_numeric(ctx: CheckContext, p: Numeric) -> Outcome:
     if given is None:
         return Outcome(False, "Not answered yet.")
     try:
-        number = float(given.replace(",", ".").removesuffix(p.unit).strip())
+        number = parse_number(given.removesuffix(p.unit).strip() if p.unit else given)
     except ValueError:
         return Outcome(False, f"'{given}' is not a number.")
     ok = abs(number - p.value) <= p.tolerance + 1e-9

@@ -51,7 +51,8 @@ def test_a_bad_header_is_rejected_with_where_and_why(text, field, code):
 
 
 def test_unescape_and_escape_round_trip():
-    assert hl7text.unescape("a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f\\.br\\g\\X41\\") == "a|b^c&d~e\\f\ng" + "A"
+    escaped = "a\\F\\b\\S\\c\\T\\d\\R\\e\\E\\f\\.br\\g\\X41\\"
+    assert hl7text.unescape(escaped) == "a|b^c&d~e\\f\ngA"
     for text in ("a|b^c&d~e\\f", "line1\nline2", "\\F\\ literal"):
         assert hl7text.unescape(hl7text.escape(text)) == text
 

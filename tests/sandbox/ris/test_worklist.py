@@ -70,7 +70,9 @@ def test_universal_query_returns_every_scheduled_step_with_ihe_attributes(sandbo
 ])
 def test_matching_keys(sandbox, booked, top, sps, expected):
     code, _, _, b = booked
-    fill = lambda d: {k: v.format(code=code, pid_b=b["patient_id"]) for k, v in d.items()}  # noqa: E731
+    def fill(d):
+        return {k: v.format(code=code, pid_b=b["patient_id"]) for k, v in d.items()}
+
     status, matches = mwl_find(sandbox, code, {"AccessionNumber": "", **fill(top)},
                                fill(sps) if sps is not None else None)
     assert status == st.SUCCESS and _acc(matches) == expected
@@ -81,8 +83,8 @@ def test_study_uid_list_and_requested_procedure_id(sandbox, booked):
     status, matches = mwl_find(sandbox, code, {
         "AccessionNumber": "", "StudyInstanceUID": [orders[0].study_uid, orders[2].study_uid]})
     assert _acc(matches) == ["ACCW1", "ACCW3"]
-    status, matches = mwl_find(sandbox, code, {"AccessionNumber": "",
-                                               "RequestedProcedureID": orders[1].requested_procedure_id})
+    status, matches = mwl_find(sandbox, code, {
+        "AccessionNumber": "", "RequestedProcedureID": orders[1].requested_procedure_id})
     assert _acc(matches) == ["ACCW2"]
 
 
