@@ -53,19 +53,19 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    url = f"http://{app.config['ACADEMY_HOST']}:{server.effective_port}/"
-    print(f"\nPACS Academy is running at {url}", flush=True)
-    status = box.status()
-    print("Sandbox: " + ", ".join(f"{name.upper()} on port {part['port']}" for name, part in status.items()
-                                  if "port" in part), flush=True)
-    if demo_accounts:
-        print("\nDemo accounts (passwords are shown only this once):")
-        for account in demo_accounts:
-            print(f"  {account.role:<11} {account.email:<40} {account.password}")
-    else:
-        print("Log in with your account (the demo accounts were printed on the first start).")
-    print("Press Ctrl-C to stop.\n", flush=True)
-    try:
+    try:  # from here on, Ctrl-C (or SIGTERM) at any moment stops everything cleanly
+        url = f"http://{app.config['ACADEMY_HOST']}:{server.effective_port}/"
+        print(f"\nPACS Academy is running at {url}", flush=True)
+        status = box.status()
+        print("Sandbox: " + ", ".join(f"{name.upper()} on port {part['port']}" for name, part in status.items()
+                                      if "port" in part), flush=True)
+        if demo_accounts:
+            print("\nDemo accounts (passwords are shown only this once):")
+            for account in demo_accounts:
+                print(f"  {account.role:<11} {account.email:<40} {account.password}")
+        else:
+            print("Log in with your account (the demo accounts were printed on the first start).")
+        print("Press Ctrl-C to stop.\n", flush=True)
         server.run()
     except KeyboardInterrupt:
         pass

@@ -80,11 +80,11 @@ class AttributeEquals(Params):
 @check("attribute_equals", AttributeEquals)
 def attribute_equals(ctx: CheckContext, p: AttributeEquals) -> Outcome:
     """A study-level attribute has the expected (corrected) value."""
-    studies = ctx.box.studies(ctx.code)
+    studies = ctx.box.studies(ctx.code, patient_id=p.patient_id or None)
     if p.study_description:
         studies = [s for s in studies if s.study_description.upper() == p.study_description.upper()]
     if not studies:
-        return Outcome(False, "The study to correct is no longer in the archive.")
+        return Outcome(False, "The study to correct is not in the archive (under that patient ID).")
     wanted = p.value.strip().upper()
     if any(str(getattr(s, p.attribute)).strip().upper() == wanted for s in studies):
         return Outcome(True, f"{p.attribute.replace('_', ' ').capitalize()} is now right.")
