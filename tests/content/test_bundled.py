@@ -77,3 +77,15 @@ def test_content_stats_prints_the_agreed_json_shape(bundled_app):
     assert set(figures["tracks"]) == set(TRACKS)
     for values in figures["tracks"].values():
         assert set(values) == {"domains", "modules", "lessons", "words", "labs", "questions", "questions_by_domain"}
+
+
+def test_the_onboarding_path_for_new_analysts_spans_the_tracks(bundled_app, bundled_template):
+    from tests.conftest import Auth
+
+    [path] = [p for p in BUNDLE.paths if p.spec.id == "new-pacs-analyst-30-days"]
+    kinds = {("module" if s.module else "lab" if s.lab else "exam") for s in path.spec.steps}
+    assert kinds == {"module", "lab", "exam"} and path.spec.steps[-1].day <= 30
+    client = bundled_app.test_client()
+    Auth(client).login(bundled_template[1]["trainee"])
+    page = client.get("/paths/new-pacs-analyst-30-days").get_data(as_text=True)
+    assert f"0 of {len(path.spec.steps)} steps done" in page and "CPA: Networking" in page
