@@ -140,3 +140,32 @@ class RemoveRuleForm(FlaskForm):
 class RetentionForm(FlaskForm):
     older_than_days = IntegerField("Studies older than (days)", validators=[DataRequired(), NumberRange(1, 36500)])
     action = SelectField("Action", choices=options(("flag", "Flag for review"), ("delete", "Delete")), default="flag")
+
+
+class PatientForm(FlaskForm):
+    trigger = SelectField("Message", choices=options(("A04", "ADT^A04 register an outpatient"),
+                                                      ("A01", "ADT^A01 admit an inpatient"),
+                                                      ("A08", "ADT^A08 update patient information")), default="A04")
+    patient_id = StringField("Patient ID (PID-3)", validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and hyphens.")])
+    family = StringField("Family name", validators=[DataRequired(), Length(max=40), Regexp(r"^[^|^~\\&]*$", message="No HL7 delimiters (| ^ ~ \\ &).")])
+    given = StringField("Given name", validators=[Optional(), Length(max=40), Regexp(r"^[^|^~\\&]*$", message="No HL7 delimiters (| ^ ~ \\ &).")])
+    birth_date = StringField("Birth date (YYYYMMDD)", validators=[DataRequired(), Regexp(r"^\d{8}$", message="Use YYYYMMDD.")])
+    sex = SelectField("Sex", choices=options(("F", "F"), ("M", "M"), ("O", "O"), ("U", "U")), default="F")
+
+
+class OrderForm(FlaskForm):
+    control = SelectField("Order control (ORC-1)", choices=options(("NW", "NW new order"), ("CA", "CA cancel the order")), default="NW")
+    patient_id = StringField("Patient ID", validators=[DataRequired(), Length(max=20)])
+    placer = StringField("Placer order number (ORC-2)", validators=[DataRequired(), Length(max=22), Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and hyphens.")])
+    procedure = SelectField("Procedure (OBR-4)", choices=[])
+    accession = StringField("Accession number (OBR-18, optional)", validators=[Optional(), Length(max=16), Regexp(r"^[A-Za-z0-9-]*$", message="Letters, digits and hyphens.")])
+
+
+class RawMessageForm(FlaskForm):
+    message = TextAreaField("HL7 message", validators=[DataRequired("Paste or write a message."), Length(max=65536)],
+                            description="Segments on separate lines (sent with the carriage return HL7 requires); MSH-6 must be your partition.")
+
+
+class WorklistForm(FlaskForm):
+    device = SelectField("As the modality", choices=options(("CT", "CT scanner"), ("MR", "MR scanner")), default="CT")
+    accession = StringField("Accession number (to perform one exam)", validators=[Optional(), Length(max=16)])

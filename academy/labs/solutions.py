@@ -133,6 +133,36 @@ def apply_retention(box, code, answers, *, older_than_days, action="flag"):
     box.apply_retention(code, older_than_days=int(older_than_days), action=action)
 
 
+@step("send_hl7")
+def send_hl7(box, code, answers, *, message=None, text=None, trigger="A04", patient=None, expect="AA", **fields):
+    """Send an HL7 message: `text` as written, or built: message adt (trigger) or orm (placer, procedure...)."""
+    if text is None:
+        person = {"issuer": "ACADEMY_GH", **(patient or {})}
+        if message == "adt":
+            text = sandbox.build_adt(code, trigger, person, **fields)
+        elif message == "orm":
+            text = sandbox.build_orm(code, person, **fields)
+        else:
+            raise SolutionError("send_hl7 needs text, or message: adt | orm")
+    ack = box.send_hl7(code, text.replace("\n", "\r"))
+    if expect and ack.code != expect:
+        raise SolutionError(f"send_hl7 expected {expect}, got {ack.code}: {ack.summary}")
+
+
+@step("query_worklist")
+def query_worklist(box, code, answers, *, device="CT", **keys):
+    keys.setdefault("ScheduledStationAETitle", f"{code}_{device}")
+    box.modality(code, device).query_worklist(**keys)
+
+
+@step("perform_exam")
+def perform_exam(box, code, answers, *, device="CT", accession_number=None, images=2):
+    """The modality's whole scheduled workflow: worklist, MPPS in progress, images, MPPS completed."""
+    result = box.modality(code, device).perform(accession_number=accession_number, images=images)
+    if not result.ok:
+        raise SolutionError(f"the scheduled workflow stopped: {result.steps[-1]}")
+
+
 @step("answer")
 def answer(box, code, answers, *, check, value):
     answers[check] = str(value)

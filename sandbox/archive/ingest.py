@@ -57,12 +57,15 @@ def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAt
     if files.path(relpath).exists():  # a copy is there: never overwrite an indexed file
         relpath = files.relpath(target.code, target.store, a.study_uid, a.series_uid,
                                 a.sop_instance_uid, unique=True)
-    try:
-        size = files.write(relpath, chunks)
-    except OSError as exc:
-        journal.record(db, target.code, "failure", f"cannot write {a.sop_instance_uid}: {exc}",
-                       status=st.OUT_OF_RESOURCES, association=target.association, **details)
-        return st.OUT_OF_RESOURCES
+    size = sum(len(c) for c in chunks)  # bytes and byte memoryviews
+    # The file is written and made durable while the index statements run; the
+    # transaction commits only after the file is on disk (file.result() below).
+    file = files.write_async(relpath, chunks)
+
+    def discard() -> None:
+        _settle(file)
+        files.remove(relpath)
+
     for attempt in range(3):
         try:
             with db.write() as conn:
@@ -86,30 +89,39 @@ def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAt
                 journal.record(conn, target.code, "dimse.c-store",
                                f"C-STORE {a.sop_instance_uid} stored", status=st.SUCCESS,
                                association=target.association, size=size, **details)
+                file.result()  # raises OSError if the file could not be written: no commit
             break
         except Duplicate:
-            files.remove(relpath)
+            discard()
             return _duplicate(db, target, a, details)
         except IntegrityError:
             # a concurrent insert of the same study/series, or a cached key gone stale:
             # read everything again
             cache.clear()
             if attempt == 2:
-                files.remove(relpath)
+                discard()
                 journal.record(db, target.code, "failure",
                                f"cannot index {a.sop_instance_uid}: integrity conflict",
                                status=st.OUT_OF_RESOURCES, association=target.association)
                 return st.OUT_OF_RESOURCES
             continue
         except Exception as exc:  # noqa: BLE001 - answer A700, never raise to pynetdicom
-            files.remove(relpath)
-            log.exception("indexing %s failed", a.sop_instance_uid)
-            journal.record(db, target.code, "failure", f"cannot index {a.sop_instance_uid}: {exc}",
+            discard()
+            log.exception("storing %s failed", a.sop_instance_uid)
+            journal.record(db, target.code, "failure", f"cannot store {a.sop_instance_uid}: {exc}",
                            status=st.OUT_OF_RESOURCES, association=target.association, **details)
             return st.OUT_OF_RESOURCES
     if existing and existing.path != relpath:  # the replaced copy's file, after commit
         files.remove(existing.path)
     return st.SUCCESS
+
+
+def _settle(future) -> None:
+    """Wait for a background write, whatever its outcome."""
+    try:
+        future.result()
+    except Exception:  # noqa: BLE001 - the caller is already failing
+        pass
 
 
 def _duplicate(db, target: Target, a: InstanceAttributes, details: dict) -> int:

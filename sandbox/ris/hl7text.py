@@ -96,6 +96,11 @@ def decode(body: bytes) -> str:
         return body.decode("latin-1")
 
 
+def storable(text: str) -> str:
+    """Text any database keeps: NUL (PostgreSQL refuses it) becomes U+FFFD, lone surrogates '?'."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def normalise_segments(text: str) -> str:
     """<CR><LF> and <LF> to <CR>; drop empty segments and trailing separators."""
     text = text.replace("\r\n", "\r").replace("\n", "\r")

@@ -64,6 +64,7 @@ def handle(sb, raw: bytes | str, peer: str = "", only_partition: str | None = No
     """
     started = time.perf_counter()
     text = hl7text.decode(raw) if isinstance(raw, (bytes, bytearray)) else str(raw)
+    text = hl7text.storable(text)  # NUL cannot be stored (PostgreSQL) and is never valid HL7
     header = Header()
     code: str | None = None
     error: Hl7Error | None = None

@@ -90,7 +90,8 @@ class _Handler(socketserver.BaseRequestHandler):
         error = Hl7Error(why, "", 1, 0, 0, code, "AR")
         ack = acks.build_ack(peek_header(hl7text.decode(data)), "AR", error)
         journal.record(self.server.sandbox.db, None, "hl7.rejected", f"from {peer}: {why}",
-                       peer=peer, raw=hl7text.decode(data[:4096]), ack="AR", ack_raw=ack)
+                       peer=peer, raw=hl7text.storable(hl7text.decode(data[:4096])), ack="AR",
+                       ack_raw=ack)
         sock.sendall(hl7text.frame(ack))
 
     def _timeout(self, reader, peer: str, received: int) -> None:
@@ -104,7 +105,7 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def _unterminated(self, reader, peer: str, timeout: bool = False) -> None:
         partial = bytes(reader.buffer[1:])
-        header = peek_header(hl7text.decode(partial))
+        header = peek_header(hl7text.storable(hl7text.decode(partial)))
         code = header.receiving_facility.upper() if header.receiving_facility else None
         from sandbox import partitions
 
@@ -115,7 +116,7 @@ class _Handler(socketserver.BaseRequestHandler):
                        f"unterminated MLLP frame from {peer} ({len(partial)} bytes, no 0x1C 0x0D "
                        f"end block) {'at timeout' if timeout else 'when the connection closed'}"
                        f"{': message ' + header.control_id if header.control_id else ''}",
-                       peer=peer, raw=hl7text.decode(partial[:4096]))
+                       peer=peer, raw=hl7text.storable(hl7text.decode(partial[:4096])))
 
 
 class _Server(socketserver.ThreadingTCPServer):

@@ -52,3 +52,31 @@ def test_a_dicom_lab_through_the_consoles(page, accounts):
     echo_event.locator("summary").click()
     expect(echo_event.get_by_text("Status: Success (0x0000)")).to_be_visible()
     assert page.console_errors == []
+
+
+def test_an_hl7_lab_through_the_ris_console(page, accounts):
+    login(page, accounts["trainee"])
+    page.goto("/labs/tst-order")
+    page.get_by_role("button", name="Start the lab").click()
+    page.get_by_role("link", name="RIS").first.click()
+    patient = page.locator("form", has=page.get_by_role("heading", name="Register or update a patient (ADT)"))
+    patient.get_by_label("Patient ID (PID-3)").fill("MRN4711")
+    patient.get_by_label("Family name").fill("Berg")
+    patient.get_by_label("Given name").fill("Anna")
+    patient.get_by_label("Birth date (YYYYMMDD)").fill("19790412")
+    patient.get_by_role("button", name="Send ADT").click()
+    expect(page.get_by_text(re.compile(r"ACK AA"))).to_be_visible()
+    order = page.locator("form", has=page.get_by_role("heading", name="Place or cancel an order (ORM^O01)"))
+    order.get_by_label("Patient ID").fill("MRN4711")
+    order.get_by_label("Placer order number (ORC-2)").fill("PL4711")
+    order.get_by_label("Procedure (OBR-4)").select_option("CTHEAD")
+    order.get_by_role("button", name="Send ORM").click()
+    expect(page.get_by_role("cell", name="PL4711")).to_be_visible()
+    page.get_by_role("button", name="Query the worklist (C-FIND)").click()
+    expect(page.get_by_text("Worklist: Success, 1 item(s)")).to_be_visible()
+    page.get_by_role("link", name="← Back to the lab").click()
+    page.get_by_role("button", name="Submit for a final score").click()
+    expect(page.get_by_text("Submitted: 10 of 10 points.")).to_be_visible()
+    page.get_by_role("link", name="Protocol trace").click()
+    expect(page.get_by_text("hl7.received").first).to_be_visible()
+    assert page.console_errors == []

@@ -51,9 +51,11 @@ EXPECTED = {
     "/runs/<int:run_id>/console/dicom": ("/runs/999999/console/dicom", LEARNERS, 404),
     "/runs/<int:run_id>/console/admin": ("/runs/999999/console/admin", LEARNERS, 404),
     "/runs/<int:run_id>/console/viewer": ("/runs/999999/console/viewer", LEARNERS, 404),
+    "/runs/<int:run_id>/console/ris": ("/runs/999999/console/ris", LEARNERS, 404),
     "/runs/<int:run_id>/console/viewer/image/<uid>.png": ("/runs/999999/console/viewer/image/1.2.png", LEARNERS, 404),
     # the practice partition's consoles need a sandbox; tests/labs covers them with one running
     "/console/dicom": None, "/console/admin": None, "/console/viewer": None, "/console/viewer/image/<uid>.png": None,
+    "/console/ris": None,
 }
 # POST-only rules -> (URL, roles allowed past the role check, the status a request without a real object gets)
 POST_ONLY = {

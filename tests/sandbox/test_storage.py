@@ -242,3 +242,17 @@ def test_concurrent_senders_of_one_study_end_in_one_consistent_study(sandbox, co
     [info] = sandbox.studies(code)
     assert info.instance_count == 8 and info.series_count == 1
     assert len(_files(sandbox, code)) == 8
+
+
+def test_a_file_that_cannot_be_written_is_not_indexed_and_answers_a700(sandbox, code,
+                                                                       monkeypatch):
+    from sandbox.archive.filestore import FileStore
+
+    def full(self, relpath, chunks):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FileStore, "write", full)
+    assert _store(sandbox, code, small_study(12)[:1]) == [st.OUT_OF_RESOURCES]
+    assert sandbox.instances(code) == []
+    assert "No space left" in sandbox.journal(code, kind="failure")[-1].summary
+    assert not sandbox.journal(code, kind="dimse.c-store")  # the row was rolled back

@@ -84,5 +84,9 @@ def test_scheduled_workflow_seam_and_reset_on_postgres(pg):
     assert pg.studies("PGR", study_uid=result.study_uid)[0].patient_name == "Pg^Renamed"
     assert pg.send_hl7("PGR", samples.oru("PGR", p, placer="PGWF")).code == "AA"
     assert pg.reports("PGR")[0].attached
+    # a NUL byte (PostgreSQL refuses it in text) is still answered, logged and journaled
+    before = len(pg.hl7_messages("PGR"))
+    result = pg.send_hl7("PGR", samples.adt("PGR", "A04", p).replace("ACADEMY_HIS", "A\x00B"))
+    assert result.code in ("AA", "AE", "AR") and len(pg.hl7_messages("PGR")) == before + 1
     pg.reset_partition("PGR")
     assert pg.orders("PGR") == [] and pg.hl7_messages("PGR") == []
