@@ -151,6 +151,15 @@ SETTINGS = {
     "refuse_move_destination": "Move destination refused",
     "store_out_of_resources": "Storage volume offline: images are refused",
 }
+# The RIS's planted faults, as the interface settings an interface analyst would find and correct.
+RIS_SETTINGS = {
+    "procedure_modality": "Procedure-code table override",
+    "wrong_station_ae": "New orders are scheduled on station",
+    "ack_error": "Interface rule: answer AE (error) to",
+    "hl7_outbound_down": "Outbound interface stopped: messages wait in the queue",
+    "second_assigning_authority": "Patients are filed under the identifiers of assigning authority",
+    "swap_date_format": "Scheduled dates are read as YYYYDDMM",
+}
 
 
 @console("admin", methods=("GET", "POST"))
@@ -313,6 +322,11 @@ def ris(ws: Workspace):
                 if not EmptyForm().validate_on_submit():
                     abort(400, "This form has expired. Reload the page and try again.")
                 flash(f"{box.retry_hl7_queue(ws.code)} outbound message(s) will be sent again now.", "info")
+            elif action == "remove-setting":
+                if not EmptyForm().validate_on_submit() or request.form.get("kind") not in RIS_SETTINGS:
+                    abort(400, "That setting cannot be changed here.")
+                box.clear_fault(ws.code, request.form["kind"])
+                flash(f"Setting removed: {RIS_SETTINGS[request.form['kind']]}.", "success")
             elif action not in ("patient", "order", "raw", "query-worklist", "perform"):
                 abort(400, "Unknown RIS action.")
         except (ValueError, LookupError) as exc:
@@ -324,7 +338,9 @@ def ris(ws: Workspace):
                           ack=ack, items=items, performed=performed, patients=box.ris_patients(ws.code),
                           orders=box.orders(ws.code), mpps=box.mpps(ws.code), reports=box.reports(ws.code),
                           unmatched=box.unmatched_studies(ws.code), messages=list(reversed(box.hl7_messages(ws.code)))[:30],
-                          queue=box.hl7_queue(ws.code), form=EmptyForm()), status
+                          queue=box.hl7_queue(ws.code), form=EmptyForm(), labels=RIS_SETTINGS,
+                          settings=[f for f in box.list_faults(ws.code) if f.kind in RIS_SETTINGS],
+                          procedures=box.procedures(ws.code)), status
 
 
 def _send_order(box: sandbox.Sandbox, ws: Workspace, form: forms.OrderForm):
