@@ -84,12 +84,12 @@ def store_instance(db: Database, files: FileStore, target: Target, a: InstanceAt
                     journal.record(conn, target.code, "store.replaced",
                                    f"{a.sop_instance_uid} replaced by a second copy",
                                    association=target.association, **details)
+                file.result()  # raises OSError if the file could not be written: no commit
                 if started is not None:
                     details["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
                 journal.record(conn, target.code, "dimse.c-store",
                                f"C-STORE {a.sop_instance_uid} stored", status=st.SUCCESS,
                                association=target.association, size=size, **details)
-                file.result()  # raises OSError if the file could not be written: no commit
             break
         except Duplicate:
             discard()

@@ -55,7 +55,7 @@ def _pv1(msg: Message, visit: str | None, patient_class: str = "O") -> None:
     pv1.pv1_1 = "1"
     pv1.pv1_2 = patient_class
     pv1.pv1_3 = "RAD^R1^1"
-    pv1.pv1_8 = "D100^House^Gregory"
+    pv1.pv1_8 = "D100^Achterberg^Ruth"
     if visit:
         pv1.pv1_19 = escape(visit)
 
@@ -100,7 +100,7 @@ def orm(code: str, p: dict, *, placer: str, control: str = "NW", procedure: str 
     if status:
         orc.orc_5 = status
     orc.orc_7 = f"^^^{start}"
-    orc.orc_12 = "D200^Cuddy^Lisa"
+    orc.orc_12 = "D200^Mbeki^Tomas"
     obr = msg.add_segment("OBR")
     obr.obr_1 = "1"
     obr.obr_2 = escape(placer)

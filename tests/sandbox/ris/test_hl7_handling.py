@@ -106,7 +106,7 @@ def test_a_new_order_gets_identifiers_and_is_scheduled(sandbox, rcode, person):
     assert order.filler_number and order.sps_id and order.requested_procedure_id
     assert order.modality == "CT" and order.station_ae == f"{rcode}_CT"
     assert (order.sps_start_date, order.sps_start_time) == ("20250301", "093000")
-    assert order.study_uid.count(".") > 3 and order.referring_physician == "Cuddy^Lisa"
+    assert order.study_uid.count(".") > 3 and order.referring_physician == "Mbeki^Tomas"
     assert any(e.kind == "seam.procedure-scheduled" for e in sandbox.journal(rcode))
 
 
