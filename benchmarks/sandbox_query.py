@@ -14,6 +14,7 @@ installed here, so the reference figures are the issue's targets.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -125,6 +126,7 @@ def main() -> None:
         setup(sb)
     finally:
         sb.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def setup(sb: Sandbox) -> None:

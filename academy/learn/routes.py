@@ -36,7 +36,10 @@ def dashboard():
         readiness[code] = standing.track_readiness(db.session, current_user.id, status.track, estimates)
         if any(e.answers for e in estimates.values()):
             weakest += sorted(estimates, key=lambda key: estimates[key].mean)[:2]
+    from academy.org import assignments
+
     return render_template("learn/dashboard.html", statuses=statuses, readiness=readiness,
+                           assigned=assignments.for_trainee(db.session, current_user), today=clock.now().date(),
                            next_lessons=progress.next_steps(db.session, current_user.id, weakest),
                            due_reviews=review.due_count(db.session, current_user.id, clock.now()))
 

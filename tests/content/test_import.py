@@ -83,7 +83,7 @@ def test_the_cli_validates_and_counts(content_app):
     import json
 
     stats = json.loads(result.output)["tracks"]["TST1"]
-    assert stats == {"domains": 2, "modules": 1, "lessons": 2, "words": stats["words"], "labs": 1,
+    assert stats == {"domains": 2, "modules": 1, "lessons": 2, "words": stats["words"], "labs": 2,
                      "questions": 11, "questions_by_domain": {"networking": 6, "storage": 5}}
     assert stats["words"] > 100
     bank = content_app.config["ACADEMY_QUESTION_BANKS_DIR"] / "TST1" / "storage.yaml"

@@ -49,12 +49,12 @@ def test_the_self_check_answers_stay_on_the_server_until_the_lesson_is_submitted
         assert (record.self_check_correct, record.self_check_total, record.lesson_version) == (1, 2, 1)
 
 
-def pass_lab(app, user_id: int, score: int) -> None:
-    """A submitted run of the fixture lab with this score (as the labs tests make for real)."""
+def pass_lab(app, user_id: int, score: int, key: str = "tst-echo") -> None:
+    """A submitted run of a fixture lab with this score (as the labs tests make for real)."""
     from academy.models import Lab, LabRun, utcnow
 
     with app.app_context():
-        lab = db.session.scalar(select(Lab).where(Lab.key == "tst-echo"))
+        lab = db.session.scalar(select(Lab).where(Lab.key == key))
         db.session.add(LabRun(user_id=user_id, lab=lab, lab_version=1, spec=lab.spec, state="submitted",
                               score=score, max_score=lab.max_score, finished_at=utcnow()))
         db.session.commit()
@@ -71,8 +71,10 @@ def test_completing_a_track_unlocks_the_track_that_requires_it(app, client, auth
     pass_lab(app, accounts["trainee"].id, score=6)  # below the pass share (7 of 10)
     assert "Locked until TST1 is complete" in client.get("/dashboard").get_data(as_text=True)
     pass_lab(app, accounts["trainee"].id, score=8)
+    assert "Locked until TST1 is complete" in client.get("/dashboard").get_data(as_text=True)  # one lab to go
+    pass_lab(app, accounts["trainee"].id, score=10, key="tst-order")
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert "Locked until TST1" not in dashboard and "1 of 1 labs" in dashboard
+    assert "Locked until TST1" not in dashboard and "2 of 2 labs" in dashboard
     assert client.get("/tracks/TST2").status_code == 200
 
 

@@ -56,7 +56,7 @@ def test_init_migrates_imports_and_optionally_makes_the_demo(tmp_path):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["init"])
     assert result.exit_code == 0, result.output
-    assert "Imported 2 tracks" in result.output and "1 labs, 11 questions" in result.output
+    assert "Imported 2 tracks" in result.output and "2 labs, 11 questions" in result.output
     with app.app_context():
         assert db.session.scalar(select(User)) is None
     result = runner.invoke(args=["init", "--demo"])
