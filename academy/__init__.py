@@ -49,7 +49,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from academy.labs.routes import bp as labs_bp
     from academy.learn.routes import bp as learn_bp
     from academy.org.routes import bp as org_bp
+    from academy.records.routes import bp as records_bp
 
-    for blueprint in (auth_bp, exams_bp, health_bp, labs_bp, learn_bp, org_bp):
+    for blueprint in (auth_bp, exams_bp, health_bp, labs_bp, learn_bp, org_bp, records_bp):
         app.register_blueprint(blueprint)
     return app

@@ -97,7 +97,8 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sandbox-query-"))
     url = args.database_url or f"sqlite:///{tmp / 'sandbox.db'}"
-    sb = Sandbox(SandboxConfig(database_url=url, data_dir=tmp / "files", dicom_port=0))
+    sb = Sandbox(SandboxConfig(database_url=url, data_dir=tmp / "files", dicom_port=0,
+                               hl7_port=0))
     sb.start()
     print(f"backend: {url.split(':')[0]}; one association, TCP_NODELAY on; median ms")
     print(f"{'instances':>10} {'studies':>8} {'by PatientID':>14} {'wildcard name':>15} "
@@ -115,6 +116,9 @@ def main() -> None:
             ae.add_requested_context(FIND)
             assoc = ae.associate("127.0.0.1", sb.dicom_port, ae_title=f"{code}_PACS",
                                  evt_handlers=NODELAY_HANDLERS)
+            if not assoc.is_established:
+                events = [e.summary for e in sb.journal(code)[-5:]]
+                raise SystemExit(f"no association with {code}_PACS: {events}")
             studies = size // PER_SERIES
             by_id = timed(assoc, query(PatientID=f"P{(studies // 4):07d}"), 200)
             wildcard = timed(assoc, query(PatientName=f"NAME{(studies // 40):05d}*"), 100)
