@@ -153,7 +153,11 @@ def abandon(run_id: int):
 @bp.get("/runs/<int:run_id>/trace")
 @role_required(*ANY_ROLE)
 def run_trace(run_id: int):
-    ws = for_run(run_id, active=False)
-    timeline = trace.timeline(sandbox_link.get(), ws.run)
-    return render_template("labs/trace.html", run=ws.run, timeline=timeline,
+    """The trainee's own trace, or a trace of a trainee the instructor follows (read-only)."""
+    from academy.org.service import visible_trainee_ids
+
+    run = db.session.get(runs.LabRun, run_id)
+    if run is None or (run.user_id != current_user.id and run.user_id not in visible_trainee_ids(db.session, current_user)):
+        abort(404)
+    return render_template("labs/trace.html", run=run, timeline=trace.timeline(sandbox_link.get(), run),
                            focus=request.args.get("event", type=int))

@@ -12,6 +12,7 @@ from academy.auth.forms import EmptyForm
 from academy.extensions import db, limiter
 from academy.models import SITE_ADMIN, AuditEvent, Cohort, User
 from academy.org import assignments, exports, invitations, roster, service
+from academy.org.service import visible_trainee_ids
 from academy.org.forms import (
     AcceptInvitationForm, AssignmentForm, CohortForm, CsvInviteForm, InviteForm, MemberForm, SignOffForm,
 )
@@ -176,6 +177,44 @@ def cohort_csv(cohort_id: int):
     header = ["name", "email"] + [f"{a.kind} {a.target} (due {a.due_on.isoformat()})" for a in given]
     return Response(exports.to_csv(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="cohort-{cohort.id}.csv"'})
+
+
+@bp.get("/organization/trainees/<int:user_id>")
+@role_required(INSTRUCTOR, ORG_ADMIN)
+def trainee(user_id: int):
+    """A trainee's full record, for the people who follow them."""
+    if user_id not in visible_trainee_ids(db.session, current_user) or user_id == current_user.id:
+        abort(404)
+    person = db.session.get(User, user_id)
+    from academy.exams import standing
+    from academy.learn import progress
+    from academy.models import ExamSession, LabRun
+
+    statuses = progress.statuses(db.session, person.id)
+    readiness = {code: standing.track_readiness(db.session, person.id, status.track) for code, status in statuses.items()}
+    lab_runs = db.session.scalars(select(LabRun).where(LabRun.user_id == person.id).order_by(LabRun.started_at.desc())).all()
+    exams = db.session.scalars(select(ExamSession).where(ExamSession.user_id == person.id)
+                               .order_by(ExamSession.started_at.desc())).all()
+    stuck = {run.id: [r for r in run.gradings[-1].results if not r.passed] for run in lab_runs if run.gradings}
+    return render_template("org/trainee.html", person=person, statuses=statuses, readiness=readiness, lab_runs=lab_runs,
+                           exams=exams, stuck=stuck, assigned=assignments.for_trainee(db.session, person),
+                           today=clock.now().date())
+
+
+@bp.get("/organization/readiness")
+@role_required(ORG_ADMIN)
+def readiness():
+    """The organisation at a glance: each person's expected mock-exam score per track."""
+    from academy.exams import standing
+    from academy.learn import progress
+
+    tracks = progress.tracks(db.session)
+    rows = []
+    for membership in service.organization_members(db.session, current_organization_id()):
+        if membership.role.value != "trainee" or not membership.user.active:
+            continue
+        rows.append((membership.user, {t.code: standing.track_readiness(db.session, membership.user.id, t) for t in tracks}))
+    return render_template("org/readiness.html", tracks=tracks, rows=rows)
 
 
 @bp.get("/organization/audit")

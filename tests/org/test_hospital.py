@@ -177,3 +177,28 @@ def test_the_audit_log_shows_this_organisations_actions_only(app, client, auth, 
     log = client.get("/organization/audit").get_data(as_text=True)
     assert "invitation.created" in log and "audited@general.example.org" in log
     assert accounts["other_trainee"].email not in log
+
+
+def test_instructors_read_their_trainees_record_and_trace_but_no_one_elses(app, client, auth, accounts, box):
+    from academy.models import Lab, LabRun, utcnow
+
+    app.extensions["academy.sandbox"] = box
+    with app.app_context():
+        lab = db.session.scalar(select(Lab).where(Lab.key == "tst-echo"))
+        box.create_partition("RTRACE01") if "RTRACE01" not in {p.code for p in box.list_partitions()} else None
+        run = LabRun(user_id=accounts["trainee"].id, lab=lab, lab_version=1, spec=lab.spec, partition_code="RTRACE01",
+                     state="submitted", score=4, max_score=10, finished_at=utcnow())
+        db.session.add(run)
+        db.session.commit()
+        run_id = run.id
+    auth.login(accounts["instructor"])
+    record = client.get(f"/organization/trainees/{accounts['trainee'].id}").get_data(as_text=True)
+    assert "Register a viewer and verify connectivity" in record and "TST1" in record
+    assert client.get(f"/runs/{run_id}/trace").status_code == 200
+    assert client.get(f"/organization/trainees/{accounts['other_trainee'].id}").status_code == 404
+    outsider = app.test_client()
+    Auth(outsider).login(accounts["other_trainee"])
+    assert outsider.get(f"/runs/{run_id}/trace").status_code == 404
+    admin = app.test_client()
+    Auth(admin).login(accounts["org_admin"])
+    assert "Trainee General Hospital" in admin.get("/organization/readiness").get_data(as_text=True)

@@ -31,6 +31,8 @@ EXPECTED = {
     "/organization/cohorts/<int:cohort_id>": ("/organization/cohorts/999999", STAFF, 404),
     "/organization/cohorts/<int:cohort_id>/report.csv": ("/organization/cohorts/999999/report.csv", STAFF, 404),
     "/organization/audit": ("/organization/audit", {"org_admin"}, 200),
+    "/organization/readiness": ("/organization/readiness", {"org_admin"}, 200),
+    "/organization/trainees/<int:user_id>": ("/organization/trainees/999999", STAFF, 404),
     "/invite/<token>": ("/invite/not-a-token", EVERYONE, 404),
     "/site": ("/site", {"site_admin"}, 200),
     "/tracks/<code>": ("/tracks/TST1", LEARNERS, 200),
