@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     box = sandbox_link.start(app)
+    from academy.maintenance import Maintenance
+
+    maintenance = Maintenance(app)
+    maintenance.start()
     server = create_server(app, host=app.config["ACADEMY_HOST"], port=app.config["ACADEMY_PORT"],
                            threads=args.threads, ident="PACS Academy")
 
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         print("Stopping...", flush=True)
+        maintenance.stop()
         server.close()
         box.stop()
     return 0

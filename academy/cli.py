@@ -61,11 +61,21 @@ def init_command(demo: bool):
             click.echo(f"  {account.role:<11} {account.email:<40} {account.password}")
 
 
+@click.command("maintenance")
+@with_appcontext
+def maintenance_command():
+    """Close mock exams past their deadline and free finished lab runs' images (run it from cron)."""
+    from academy import maintenance
+
+    click.echo(maintenance.run_once(current_app))
+
+
 def init_app(app: Flask) -> None:
     from academy.content.cli import content_cli
     from academy.labs.cli import labs_cli
 
     app.cli.add_command(init_command)
+    app.cli.add_command(maintenance_command)
     app.cli.add_command(user_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(labs_cli)

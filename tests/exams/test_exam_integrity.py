@@ -189,3 +189,15 @@ def test_a_locked_track_cannot_be_practised_or_examined(client, auth, accounts):
     response = client.get("/practice/TST2")
     assert response.status_code == 403
     assert "TST2 opens when you have completed TST1" in response.get_data(as_text=True)
+
+
+def test_the_maintenance_round_closes_abandoned_exams(app, client, auth, accounts, clock, box):
+    from academy import maintenance
+
+    app.extensions["academy.sandbox"] = box
+    auth.login(accounts["trainee"])
+    exam_id = start_exam(client)
+    clock.advance(minutes=30)
+    assert maintenance.run_once(app)["exams_closed"] == 1
+    with app.app_context():
+        assert db.session.get(ExamSession, exam_id).submitted_by == "deadline"
