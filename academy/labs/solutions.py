@@ -80,7 +80,10 @@ def store(box, code, answers, *, node, modality="CT", device="CT", seed=0, image
 
 
 @step("edit_patient")
-def edit_patient(box, code, answers, *, patient_id, **changes):
+def edit_patient(box, code, answers, *, patient_id, new_patient_id=None, **changes):
+    """Correct demographics of `patient_id`; `new_patient_id` changes the ID itself."""
+    if new_patient_id:
+        changes["patient_id"] = new_patient_id
     box.edit_patient(code, patient_id, **changes)
 
 

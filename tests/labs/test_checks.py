@@ -38,7 +38,7 @@ def test_every_check_type_here_is_covered_by_this_file():
                "get_completed", "commitment_confirmed", "study_stored", "study_at_workstation", "node_registered",
                "attribute_equals", "admin_action_done", "patients_merged", "series_moved", "fault_cleared",
                "answer_exact", "answer_one_of", "answer_numeric", "answer_pattern", "retention_applied",
-               "routing_rule_present", "study_absent",
+               "routing_rule_present", "study_absent", "study_kept",
                # tests/labs/test_ris_checks.py
                "hl7_received", "patient_registered", "order_in_state", "worklist_queried", "mpps_completed",
                "unmatched_reconciled", "report_attached"}
@@ -214,3 +214,12 @@ def test_study_absent(box, part):
     assert not outcome(box, part, "study_absent", {"accession_number": "NEVER-THERE"}).passed  # nothing removed
     box.delete_study(part, box.studies(part, patient_id="PAT-B")[0].study_uid)
     assert outcome(box, part, "study_absent", params).passed
+
+
+def test_study_kept(box, part):
+    params = {"accession_number": "ACC1"}
+    assert not outcome(box, part, "study_kept", params).passed  # nothing done yet
+    box.delete_study(part, box.studies(part, patient_id="PAT-B")[0].study_uid)
+    assert outcome(box, part, "study_kept", params).passed
+    box.delete_study(part, box.studies(part, patient_id="PAT-A")[0].study_uid)
+    assert not outcome(box, part, "study_kept", params).passed

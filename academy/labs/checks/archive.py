@@ -219,3 +219,26 @@ def study_absent(ctx: CheckContext, p: StudyAbsent) -> Outcome:
     if not deletions:
         return Outcome(False, "Nothing has been removed yet.")
     return Outcome(True, "That study is gone from the archive.", deletions[-1].id)
+
+
+class StudyKept(Params):
+    accession_number: str = ""
+    study_description: str = ""
+    patient_id: str = ""
+
+
+@check("study_kept", StudyKept)
+def study_kept(ctx: CheckContext, p: StudyKept) -> Outcome:
+    """A study that must stay is still in the archive after the trainee's clean-up (some administrative
+    action must have happened, so doing nothing does not pass)."""
+    kept = [s for s in ctx.box.studies(ctx.code)
+            if (not p.accession_number or s.accession_number == p.accession_number)
+            and (not p.study_description or s.study_description.upper() == p.study_description.upper())
+            and (not p.patient_id or s.patient_id == p.patient_id)]
+    actions = [e for kind in ("admin.delete-study", "admin.merge-patients", "admin.edit-patient", "admin.move-series",
+                              "retention.flag", "retention.delete") for e in ctx.find_events(kind)]
+    if not actions:
+        return Outcome(False, "Nothing has been cleaned up yet.")
+    if not kept:
+        return Outcome(False, "A study that had to stay is gone.", actions[-1].id)
+    return Outcome(True, "The studies that must stay are still there.")

@@ -83,6 +83,8 @@ def test_the_listener_survives_any_bytes_and_keeps_serving(sandbox, chunks):
     with socket.create_connection(sandbox.hl7_address, timeout=5) as sock:
         for chunk in chunks:
             sock.sendall(chunk)
-    # whatever that connection did, a new one is served normally
+    # whatever that connection did, a new one is served normally (the fuzzed messages may
+    # have changed FZ1's data, so the answer may be AE; it must be this message's ACK)
     with MllpClient(*sandbox.hl7_address, timeout=5) as client:
-        assert ack_of(client.send(SEEDS[0]))[0] == "AA"
+        code, control_id, _ = ack_of(client.send(SEEDS[0].replace("MSG", "ALIVE", 1)))
+    assert code in ("AA", "AE") and control_id.startswith("ALIVE")
