@@ -34,6 +34,15 @@ def test_every_domain_has_modules_lessons_and_questions(code):
 
 
 @pytest.mark.parametrize("code", TRACKS)
+def test_every_domain_has_a_lab_and_every_track_at_least_eight(code):
+    track = BUNDLE.tracks[code]
+    assert len(track.labs) >= 8
+    assert {d.key for d in track.spec.domains} == {lab.spec.domain for lab in track.labs}
+    levels = {lab.spec.level for lab in track.labs}
+    assert {"guided", "break-fix"} <= levels, f"{code} needs guided and break-fix labs"
+
+
+@pytest.mark.parametrize("code", TRACKS)
 def test_each_bank_can_fill_two_distinct_exams_in_proportion_to_the_blueprint(code):
     figures = stats.track_stats(BUNDLE)["tracks"][code]
     track = BUNDLE.tracks[code]
