@@ -49,6 +49,8 @@ def load_config(environ: dict | None = None) -> dict:
         "ACADEMY_DICOM_PORT": int(_env("ACADEMY_DICOM_PORT", environ)),
         "ACADEMY_HL7_PORT": int(_env("ACADEMY_HL7_PORT", environ)),
         "ACADEMY_SANDBOX_DATABASE_URL": _env("ACADEMY_SANDBOX_DATABASE_URL", environ),
+        # The site's address as others see it (xAPI activity ids, links in certificates), e.g. https://academy.example.org
+        "ACADEMY_PUBLIC_URL": _env("ACADEMY_PUBLIC_URL", environ) or "",
         # Where the sandbox's listeners are, when it runs as its own service (default: ACADEMY_HOST).
         "ACADEMY_SANDBOX_HOST": _env("ACADEMY_SANDBOX_HOST", environ),
         "ACADEMY_ALLOWED_NETWORKS": _env("SANDBOX_ALLOWED_NETWORKS", environ) or "",

@@ -1,5 +1,6 @@
 """Work done on a schedule rather than on a request: closing mock exams at their deadline even when no
-browser is open, and freeing finished lab runs' images (their traces stay).
+browser is open, freeing finished lab runs' images (their traces stay), and sending learning records to
+organisations' learning record stores.
 
 `python app.py` runs `Maintenance` on a thread; a scaled-out site runs `flask --app app maintenance`
 from cron instead (both are safe to run in several places at once: every step is a conditional update).
@@ -16,6 +17,7 @@ from academy import clock, sandbox_link
 from academy.exams import mock_exams
 from academy.extensions import db
 from academy.labs import runs
+from academy.records import lrs
 
 log = logging.getLogger(__name__)
 RELEASE_AFTER = timedelta(hours=24)
@@ -26,8 +28,10 @@ def run_once(app: Flask) -> dict:
         now = clock.now()
         closed = mock_exams.expire_overdue(db.session, now)
         released = runs.release_finished(db.session, sandbox_link.get(), now, after=RELEASE_AFTER)
+        records = lrs.run(db.session, now, app.config.get("ACADEMY_PUBLIC_URL") or
+                          f"http://{app.config['ACADEMY_HOST']}:{app.config['ACADEMY_PORT']}")
         db.session.remove()
-    return {"exams_closed": closed, "partitions_released": released}
+    return {"exams_closed": closed, "partitions_released": released, **records}
 
 
 class Maintenance(threading.Thread):

@@ -6,11 +6,11 @@ from academy.models.content import (
 )
 from academy.models.exams import Attempt, ExamItem, ExamSession, LessonProgress, QuestionReport, ReviewCard
 from academy.models.labs import CheckResult, Grading, HintTaken, Lab, LabAnswer, LabRun, PracticeSpace
-from academy.models.org import Assignment, Certificate, Invitation, SignOff
+from academy.models.org import Assignment, Certificate, Invitation, SignOff, XapiOutbox
 from academy.models.people import ROLE_NAMES, SITE_ADMIN, Cohort, CohortMember, Membership, Organization, Role, User
 
 __all__ = [
-    "Assignment", "Certificate", "Invitation", "SignOff",
+    "Assignment", "Certificate", "Invitation", "SignOff", "XapiOutbox",
     "CheckResult", "Grading", "HintTaken", "Lab", "LabAnswer", "LabRun", "PracticeSpace",
     "Attempt", "ExamItem", "ExamSession", "LessonProgress", "QuestionReport", "ReviewCard",
     "ContentState", "Domain", "Lesson", "Module", "ModuleAsset", "OnboardingPath", "Question", "QuestionVersion",

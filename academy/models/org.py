@@ -84,3 +84,20 @@ class Certificate(Base):
     evidence: Mapped[dict] = mapped_column(JSON, default=dict)
 
     user: Mapped[User] = relationship()
+
+
+class XapiOutbox(Base):
+    """An xAPI statement waiting for (or delivered to) the organisation's learning record store."""
+
+    __tablename__ = "xapi_outbox"
+    __table_args__ = (UniqueConstraint("organization_id", "statement_id", name="uq_xapi_outbox_statement"),
+                      Index("ix_xapi_outbox_due", "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    statement_id: Mapped[str] = mapped_column(String(36))
+    statement: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(300), default="")

@@ -35,6 +35,10 @@ class Organization(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The hospital's learning record store (xAPI), if it has one; the secret is never shown or logged.
+    lrs_endpoint: Mapped[str] = mapped_column(String(300), default="")
+    lrs_username: Mapped[str] = mapped_column(String(200), default="")
+    lrs_secret: Mapped[str] = mapped_column(String(300), default="")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organization")
     cohorts: Mapped[list[Cohort]] = relationship(back_populates="organization", order_by="Cohort.name")

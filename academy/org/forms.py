@@ -47,3 +47,9 @@ class AcceptInvitationForm(FlaskForm):
                                                                                       message=f"Use {MIN_LENGTH} to {MAX_LENGTH} characters.")])
     confirm = PasswordField("The password again", validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")])
     submit = SubmitField("Create my account")
+
+
+class LrsForm(FlaskForm):
+    endpoint = StringField("LRS endpoint (https://...)", validators=[Optional(), Length(max=300)])
+    username = StringField("Key / username", validators=[Optional(), Length(max=200)])
+    secret = PasswordField("Secret (leave empty to keep the current one)", validators=[Optional(), Length(max=300)])

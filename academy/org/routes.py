@@ -14,8 +14,9 @@ from academy.models import SITE_ADMIN, AuditEvent, Cohort, User
 from academy.org import assignments, exports, invitations, roster, service
 from academy.org.service import visible_trainee_ids
 from academy.org.forms import (
-    AcceptInvitationForm, AssignmentForm, CohortForm, CsvInviteForm, InviteForm, MemberForm, SignOffForm,
+    AcceptInvitationForm, AssignmentForm, CohortForm, CsvInviteForm, InviteForm, LrsForm, MemberForm, SignOffForm,
 )
+from academy.records import lrs
 
 bp = Blueprint("org", __name__)
 
@@ -37,6 +38,9 @@ def _invite_form() -> InviteForm:
 def organization():
     org, now = current_user.organization, clock.now()
     invite_form, csv_form, cohort_form = _invite_form(), CsvInviteForm(prefix="csv"), CohortForm(prefix="cohort")
+    lrs_form = LrsForm(prefix="lrs")
+    if request.method == "GET":
+        lrs_form.endpoint.data, lrs_form.username.data = org.lrs_endpoint, org.lrs_username
     links, report, status = [], None, 200
     action = request.form.get("action")
     if request.method == "POST":
@@ -59,6 +63,16 @@ def organization():
                 audit.record("cohort.created", cohort.name)
                 db.session.commit()
                 return redirect(url_for("org.cohort", cohort_id=cohort.id))
+            elif action == "lrs" and lrs_form.validate_on_submit():
+                endpoint = (lrs_form.endpoint.data or "").strip()
+                org.lrs_endpoint = lrs.check_endpoint(endpoint) if endpoint else ""
+                org.lrs_username = (lrs_form.username.data or "").strip()
+                if lrs_form.secret.data:
+                    org.lrs_secret = lrs_form.secret.data
+                audit.record("lrs.configured", org.lrs_endpoint or "(none)")  # never the secret
+                db.session.commit()
+                flash("Learning records will be sent to your LRS." if org.lrs_endpoint else "No LRS: records stay here.", "success")
+                return redirect(url_for("org.organization"))
             elif action in ("deactivate", "reactivate"):
                 if not EmptyForm().validate_on_submit():
                     abort(400, "This form has expired. Reload the page and try again.")
@@ -69,19 +83,26 @@ def organization():
                 db.session.commit()
                 flash(f"{user.display_name} is {'deactivated: their records stay' if action == 'deactivate' else 'active again'}.", "success")
                 return redirect(url_for("org.organization"))
-            elif action not in ("invite", "csv", "cohort"):
+            elif action not in ("invite", "csv", "cohort", "lrs"):
                 abort(400, "Unknown action.")
             else:
                 status = 400
-        except (invitations.InvitationError, roster.RosterError, accounts.AccountError) as exc:
+        except (invitations.InvitationError, roster.RosterError, accounts.AccountError, lrs.LrsError) as exc:
             db.session.rollback()
             flash(str(exc), "danger")
             status = 400
+    from academy.models import XapiOutbox
+    from sqlalchemy import func
+
+    outbox = dict(db.session.execute(select(XapiOutbox.state, func.count()).where(XapiOutbox.organization_id == org.id)
+                                     .group_by(XapiOutbox.state)).all())
+    last_error = db.session.scalar(select(XapiOutbox.last_error).where(XapiOutbox.organization_id == org.id,
+                                                                       XapiOutbox.state == "pending", XapiOutbox.last_error != "").limit(1))
     pending = [i for i in org_invitations(org.id) if i.used_at is None and i.expires_at >= now]
     return render_template("org/organization.html", organization=org, form=EmptyForm(),
                            members=service.organization_members(db.session, org.id), pending=pending,
                            invite_form=invite_form, csv_form=csv_form, cohort_form=cohort_form, links=links,
-                           report=report), status
+                           report=report, lrs_form=lrs_form, outbox=outbox, lrs_error=last_error), status
 
 
 def org_invitations(organization_id: int):
