@@ -1,4 +1,4 @@
-"""`python -m sandbox serve|partition|node|generate|import` (see sandbox/README_SECTION.md).
+"""`python -m sandbox serve|partition|node|generate|import` (see the README's sandbox section).
 
 Every command talks to the database and file store named by --database-url and
 --data-dir (or SANDBOX_*/ACADEMY_* environment variables), so a running server

@@ -1,4 +1,4 @@
-"""The simulated RIS: HL7 v2 over MLLP, orders, Modality Worklist and MPPS (see README_SECTION.md).
+"""The simulated RIS: HL7 v2 over MLLP, orders, Modality Worklist and MPPS (see the README's RIS section).
 
 Importing this package registers the <CODE>_RIS role on the shared DICOM port
 (sandbox/archive/roles.py lists it in ROLE_MODULES).
