@@ -199,46 +199,43 @@ def routing_rule_present(ctx: CheckContext, p: RoutingRulePresent) -> Outcome:
     return Outcome(True, f"Images are forwarded to {p.destination_ae}.")
 
 
-class StudyAbsent(Params):
+class StudySelector(Params):
     accession_number: str = ""
     study_description: str = ""
     patient_id: str = ""
 
 
-@check("study_absent", StudyAbsent)
-def study_absent(ctx: CheckContext, p: StudyAbsent) -> Outcome:
+def _selected(ctx: CheckContext, p: StudySelector):
+    return [s for s in ctx.box.studies(ctx.code)
+            if (not p.accession_number or s.accession_number == p.accession_number)
+            and (not p.study_description or s.study_description.upper() == p.study_description.upper())
+            and (not p.patient_id or s.patient_id == p.patient_id)]
+
+
+def _admin_actions(ctx: CheckContext, *kinds: str):
+    return [e for kind in kinds for e in ctx.find_events(kind)]
+
+
+@check("study_absent", StudySelector)
+def study_absent(ctx: CheckContext, p: StudySelector) -> Outcome:
     """The study that had to go (by accession, description or patient) is no longer in the archive,
     and it was removed by an administrator's action, not missing from the start."""
-    left = [s for s in ctx.box.studies(ctx.code)
-            if (not p.accession_number or s.accession_number == p.accession_number)
-            and (not p.study_description or s.study_description.upper() == p.study_description.upper())
-            and (not p.patient_id or s.patient_id == p.patient_id)]
-    if left:
+    if _selected(ctx, p):
         return Outcome(False, "That study is still in the archive.")
-    deletions = ctx.find_events("admin.delete-study") + ctx.find_events("admin.merge-patients")
-    if not deletions:
+    removals = _admin_actions(ctx, "admin.delete-study", "admin.merge-patients")
+    if not removals:
         return Outcome(False, "Nothing has been removed yet.")
-    return Outcome(True, "That study is gone from the archive.", deletions[-1].id)
+    return Outcome(True, "That study is gone from the archive.", removals[-1].id)
 
 
-class StudyKept(Params):
-    accession_number: str = ""
-    study_description: str = ""
-    patient_id: str = ""
-
-
-@check("study_kept", StudyKept)
-def study_kept(ctx: CheckContext, p: StudyKept) -> Outcome:
+@check("study_kept", StudySelector)
+def study_kept(ctx: CheckContext, p: StudySelector) -> Outcome:
     """A study that must stay is still in the archive after the trainee's clean-up (some administrative
     action must have happened, so doing nothing does not pass)."""
-    kept = [s for s in ctx.box.studies(ctx.code)
-            if (not p.accession_number or s.accession_number == p.accession_number)
-            and (not p.study_description or s.study_description.upper() == p.study_description.upper())
-            and (not p.patient_id or s.patient_id == p.patient_id)]
-    actions = [e for kind in ("admin.delete-study", "admin.merge-patients", "admin.edit-patient", "admin.move-series",
-                              "retention.flag", "retention.delete") for e in ctx.find_events(kind)]
+    actions = _admin_actions(ctx, "admin.delete-study", "admin.merge-patients", "admin.edit-patient",
+                             "admin.move-series", "retention.flag", "retention.delete")
     if not actions:
         return Outcome(False, "Nothing has been cleaned up yet.")
-    if not kept:
+    if not _selected(ctx, p):
         return Outcome(False, "A study that had to stay is gone.", actions[-1].id)
     return Outcome(True, "The studies that must stay are still there.")
