@@ -140,7 +140,10 @@ class Modality:
             seed, modality, images_per_series=images, rows=64, columns=64,
             study_uid=item.StudyInstanceUID, accession_number=item.AccessionNumber,
             referring_physician=str(item.get("ReferringPhysicianName", "")),
-            station_ae=self.ae_title,
+            station_ae=self.ae_title, study_date=now.strftime("%Y%m%d"),
+            # the study is what was scheduled: MWL's Requested Procedure Description (PS3.4 K.6.1.2.2)
+            study_description=str(item.get("RequestedProcedureDescription", "") or
+                                  sps.get("ScheduledProcedureStepDescription", "")) or None,
             patient={"PatientID": item.PatientID, "PatientName": str(item.PatientName),
                      "PatientBirthDate": item.PatientBirthDate or "19700101",
                      "PatientSex": item.PatientSex or "O"})

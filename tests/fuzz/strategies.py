@@ -1,0 +1,212 @@
+"""Shared fuzzing strategies and runners, used by the short CI properties in tests/fuzz/ and by the long
+run in benchmarks/fuzz_long.py (which calls the same `check_*` functions with many more examples).
+
+Content: a mutation is (file, operation, arguments) applied to a copy of tests/fixtures/content.
+Forms: random and adversarial form values (unicode, control characters, huge, wrong types).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+from hypothesis import strategies as st
+
+FIXTURE_CONTENT = Path(__file__).resolve().parent.parent / "fixtures" / "content"
+
+# The files a mutation may target, relative to the content root: question files, module and lesson front
+# matter, lab YAML, a blueprint, a path file and a track file.
+TARGETS = sorted(str(p.relative_to(FIXTURE_CONTENT)) for p in FIXTURE_CONTENT.rglob("*")
+                 if p.is_file() and p.suffix in (".yaml", ".md"))
+
+# --- values ----------------------------------------------------------------------------------------
+
+CONTROL = "".join(chr(c) for c in range(0, 32)) + "\x7f\x85\u2028\u2029\ufeff\ud7ff"
+nasty_text = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=CONTROL + "abc{}[]&*!|>%@`'\"\\:#-?,", max_size=30),
+    st.sampled_from(["", " ", "\u202e", "İ", "ß", "😀" * 3, "a" * 5000, "{PACS_AE}", "{NOPE}", "{", "null",
+                     "~", "yes", "0x1F", "1e400", "-.inf", ".nan", "<script>alert(1)</script>",
+                     "../../etc/passwd", "TST1", "TST2", "tst-echo", "basics", "01-ports", "tst-net-001"]),
+)
+huge_numbers = st.sampled_from([10 ** 30, -(10 ** 30), 2 ** 63, 2 ** 64 + 1, -1, 0, 10 ** 400 // 10 ** 370,
+                                float("inf"), float("-inf"), float("nan"), 1e308, -0.0, 0.5])
+
+
+def _deep(depth: int, leaf):
+    value = leaf
+    for n in range(depth):
+        value = [value] if n % 2 else {"k": value}
+    return value
+
+
+scalar_values = st.one_of(st.none(), st.booleans(), st.integers(), huge_numbers, st.floats(), nasty_text)
+weird_values = st.one_of(
+    scalar_values,
+    st.lists(scalar_values, max_size=4),
+    st.dictionaries(nasty_text, scalar_values, max_size=3),
+    st.builds(_deep, st.integers(5, 60), scalar_values),
+)
+
+# --- content mutations --------------------------------------------------------------------------------
+
+STRUCTURAL = ("delete", "retype", "duplicate", "rename_key", "add_key")
+RAW = ("garbage_bytes", "truncate", "replace_char", "anchor_bomb", "duplicate_key", "drop_fence", "bom",
+       "empty", "non_utf8", "tab_indent")
+content_mutation = st.fixed_dictionaries({
+    "file": st.sampled_from(TARGETS),
+    "op": st.sampled_from(STRUCTURAL + RAW),
+    "where": st.floats(0, 1),          # which node / position, as a fraction of the candidates
+    "value": weird_values,
+    "garbage": st.binary(min_size=1, max_size=12),
+    "key": nasty_text,
+    "copy_file": st.booleans(),        # also copy the file beside itself: ids used twice across files
+})
+content_mutations = st.lists(content_mutation, min_size=1, max_size=3)
+
+
+def copy_fixture_tree(destination: Path) -> Path:
+    root = destination / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    return root
+
+
+def _nodes(value, path=()):
+    """Every (path) to a node of a parsed YAML document, the root included."""
+    yield path
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _nodes(child, path + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _nodes(child, path + (index,))
+
+
+def _pick(items, where: float):
+    items = list(items)
+    return items[min(int(where * len(items)), len(items) - 1)]
+
+
+def _mutate_structure(data, op: str, where: float, value, key):
+    candidates = [p for p in _nodes(data) if p] or [()]
+    path = _pick(candidates, where)
+    if not path:
+        return value
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if op == "delete":
+        del parent[last]
+    elif op == "retype":
+        parent[last] = value
+    elif op == "duplicate":
+        if isinstance(parent, list):
+            parent.insert(last, parent[last])
+        else:
+            parent[f"{last}"] = parent[last]  # same key again as text (1 vs "1")
+    elif op == "rename_key" and isinstance(parent, dict):
+        parent[key if key not in parent else f"{key}x"] = parent.pop(last)
+    elif op == "add_key":
+        target = parent[last] if isinstance(parent[last], dict) else parent
+        if isinstance(target, dict):
+            target[key] = value
+        else:
+            target.append(value)
+    return data
+
+
+def _dump(data) -> str:
+    try:
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    except yaml.YAMLError:  # e.g. a non-string key of a kind safe_dump refuses
+        return yaml.dump(data, allow_unicode=True, sort_keys=False)
+
+
+ANCHOR_BOMB = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\nd: &d [*c, *c, *c]\nid: *d\n"
+
+
+def apply_mutation(root: Path, mutation: dict) -> Path:
+    """Change one file of the content tree at `root` in place; returns the file."""
+    path = root / mutation["file"]
+    raw = path.read_bytes()
+    op, where = mutation["op"], mutation["where"]
+    if op in STRUCTURAL:
+        text = raw.decode("utf-8", "replace")
+        front = path.suffix == ".md"
+        if front:
+            _, header, body = text.split("---\n", 2) if text.count("---\n") >= 2 else ("", text, "")
+        else:
+            header, body = text, ""
+        try:
+            data = yaml.safe_load(header)
+        except yaml.YAMLError:
+            data = None  # an earlier mutation broke it; retype the whole document
+        data = _mutate_structure(data, op, where, mutation["value"], mutation["key"])
+        dumped = _dump(data)
+        path.write_text(f"---\n{dumped}---\n{body}" if front else dumped, encoding="utf-8")
+    else:
+        at = int(where * len(raw))
+        if op == "garbage_bytes":
+            raw = raw[:at] + mutation["garbage"] + raw[at:]
+        elif op == "truncate":
+            raw = raw[:at]
+        elif op == "replace_char":
+            raw = raw[:at] + mutation["garbage"][:1] + raw[at + 1:]
+        elif op == "anchor_bomb":
+            raw = (ANCHOR_BOMB if path.suffix == ".yaml" else f"---\n{ANCHOR_BOMB}---\nbody\n").encode()
+        elif op == "duplicate_key":
+            first_line = raw.split(b"\n", 2)[1 if path.suffix == ".md" else 0]
+            raw = raw + b"\n" + first_line + b"\n"
+        elif op == "drop_fence":
+            raw = raw.replace(b"---", b"- - -", 1 + int(where * 2))
+        elif op == "bom":
+            raw = b"\xef\xbb\xbf" + raw
+        elif op == "empty":
+            raw = b""
+        elif op == "non_utf8":
+            raw = raw[:at] + b"\xff\xfe\xc3" + raw[at:]
+        elif op == "tab_indent":
+            raw = raw.replace(b"  ", b"\t", 1 + int(where * 5))
+        path.write_bytes(raw)
+    if mutation["copy_file"] and path.suffix == ".yaml" and "question_banks" in mutation["file"] \
+            and path.name != "blueprint.yaml":
+        shutil.copyfile(path, path.with_name("copy-" + path.name))
+    return path
+
+
+def check_content(root: Path) -> list:
+    """The property: loading and checking the tree never raises, and every problem names a file inside
+    the tree and an int line. Returns the problems."""
+    from academy.content import loader, rules
+
+    bundle = rules.check(loader.load(root / "curricula", root / "question_banks"))
+    real_root = root.resolve()
+    for problem in bundle.problems:
+        assert isinstance(problem, loader.Problem), problem
+        assert type(problem.line) is int and problem.line >= 0, problem
+        assert Path(problem.path).resolve().is_relative_to(real_root), problem
+        assert isinstance(problem.message, str) and problem.message, problem
+        str(problem)
+    return bundle.problems
+
+
+# --- form values --------------------------------------------------------------------------------------
+
+form_value = st.one_of(
+    nasty_text,
+    st.integers(-(2 ** 70), 2 ** 70).map(str),
+    st.sampled_from(["1", "2", "3", "0", "-1", "a", "b", "c", "d", "True", "on", "next", "previous", "overview",
+                     "99999999999999999999999", "1e3", " 1", "1.5", "NaN", "DELETE", "CT", "MR", "STUDY",
+                     "\x00", "%00", "a\r\nSet-Cookie: x=1", "x" * 70000]),
+)
+form_fields = st.dictionaries(
+    st.one_of(st.sampled_from(["answer", "version_id", "confidence", "go", "flagged", "next", "message", "subject",
+                               "action", "user_id", "kind", "note", "domain", "weakest", "email", "password",
+                               "current", "new", "confirm", "name", "role", "cohort", "endpoint", "username",
+                               "secret", "target", "due_on", "requires_signoff", "as_instructor",
+                               "answer-tst-les-ports-a", "answer-tst-les-ports-b", "answer-modality",
+                               "display_name"]), nasty_text),
+    st.lists(form_value, min_size=0, max_size=3),  # a list: repeated fields; empty: present, no value
+    max_size=6,
+)
