@@ -9,6 +9,7 @@ plain dataclass (sandbox.records).
 """
 
 from sandbox.api import Sandbox
+from sandbox.archive.fsck import FsckProblem, FsckReport
 from sandbox.archive.status import name as status_name
 from sandbox.config import SandboxConfig
 from sandbox.records import (
@@ -25,7 +26,8 @@ from sandbox.scenario import ScenarioError
 from sandbox.scenario import validate as validate_scenario
 
 __all__ = [
-    "DimseResult", "FaultInfo", "ForwardJobInfo", "InstanceInfo", "JournalEvent", "NodeInfo",
+    "DimseResult", "FaultInfo", "ForwardJobInfo", "FsckProblem", "FsckReport", "InstanceInfo",
+    "JournalEvent", "NodeInfo",
     "PartitionInfo", "RoutingRuleInfo", "Sandbox", "SandboxConfig", "ScenarioError",
     "StorageUsage", "StudyInfo", "status_name", "validate_scenario",
     # the RIS (sandbox/ris/)

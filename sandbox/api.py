@@ -10,7 +10,8 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from sandbox import admin, imports, journal, partitions
-from sandbox.archive import routing
+from sandbox.archive import fsck_repair, routing
+from sandbox.archive.fsck import FsckReport, check as check_consistency
 from sandbox.archive.context import Services
 from sandbox.archive.filestore import FileStore
 from sandbox.archive.outgoing import Outgoing
@@ -314,6 +315,25 @@ class Sandbox(RisApi):  # RisApi: the RIS part (sandbox/ris/api.py)
 
     def delete_study(self, code: str, study_uid: str, *, store: str = "archive") -> dict:
         return admin.delete_study(self, code, study_uid, store=_store(store))
+
+    # -- consistency -----------------------------------------------------------------------
+
+    def fsck(self, code: str, repair: bool = False, *,
+             min_age: float = 60.0) -> FsckReport:
+        """Check that a partition's index and file store agree; with `repair`, make them.
+
+        Orphan and temp files younger than `min_age` seconds are left alone (a store may
+        be in progress on a live archive); pass 0 when no listener is running."""
+        code = validate_code(code)
+        pid = self._pid(code)
+        report = check_consistency(self.db, self.files, code, pid, min_age=min_age)
+        if repair and report.problems:
+            report = fsck_repair.repair(self.db, self.files, pid, report)
+        return report
+
+    def fsck_all(self, repair: bool = False, *, min_age: float = 60.0) -> list[FsckReport]:
+        """`fsck` of every partition, one at a time."""
+        return [self.fsck(p.code, repair, min_age=min_age) for p in self.list_partitions()]
 
     def storage_usage(self, code: str) -> StorageUsage:
         return admin.storage_usage(self, code)

@@ -221,6 +221,35 @@ class Devices:
             ok, last_status, st.name(last_status), f"{completed} stored, {failed_n} failed",
             completed=completed, failed=failed_n, warning=warning), started)
 
+    def commit(self, node_ae: str, *, study_uid: str | None = None, device: str = "CT") -> DimseResult:
+        """Ask the archive to commit to keeping a study's instances (Storage Commitment Push Model,
+        PS3.4 J.3.2: N-ACTION "Request Storage Commitment"). The answer only acknowledges the request;
+        the result arrives later as an N-EVENT-REPORT on a new association to the modality."""
+        from pydicom.uid import generate_uid
+        from pynetdicom.sop_class import StorageCommitmentPushModel
+
+        started = time.perf_counter()
+        instances = self.sb.instances(self.code, study_uid=study_uid)
+        if not instances:
+            return DimseResult(False, None, "Nothing to commit", "no instance of that study is in the archive")
+        request = Dataset()
+        request.TransactionUID = generate_uid()
+        request.ReferencedSOPSequence = []
+        for instance in instances:
+            item = Dataset()
+            item.ReferencedSOPClassUID = instance.sop_class_uid
+            item.ReferencedSOPInstanceUID = instance.sop_instance_uid
+            request.ReferencedSOPSequence.append(item)
+        assoc, failed = self._open(device, node_ae, [build_context(StorageCommitmentPushModel)])
+        if failed:
+            return self._done("n-action", node_ae, failed, started)
+        try:
+            rsp, _ = assoc.send_n_action(request, 1, StorageCommitmentPushModel, "1.2.840.10008.1.20.1.1")
+        finally:
+            assoc.release()
+        return self._done("n-action", node_ae, _result(rsp, f"{len(instances)} instance(s); the report follows "
+                                                            "on a new association"), started)
+
 
 def _identifier(level: str, keys: dict) -> Dataset:
     level = level.upper()

@@ -42,12 +42,13 @@ class PartitionState:
     routing_rules: tuple = ()
 
     def resolve_node(self, ae_title: str, own_address: tuple[str, int] | None = None,
-                     own_suffixes: tuple[str, ...] = ("WS", "PACS")
+                     own_suffixes: tuple[str, ...] = ("WS", "PACS", "CT", "MR")
                      ) -> tuple[NodeInfo | None, bool]:
         """The node for `ae_title` and whether the misset_node fault bent it.
 
-        The registry wins; otherwise the partition's own hosted AEs (<CODE>_WS,
-        <CODE>_PACS) resolve to the sandbox's listener at `own_address`.
+        The registry wins; otherwise the partition's own hosted AEs (<CODE>_WS, <CODE>_PACS,
+        and the simulated modalities <CODE>_CT and <CODE>_MR, which receive storage
+        commitment reports) resolve to the sandbox's listener at `own_address`.
         """
         ae_title = ae_title.strip()
         node = self.nodes.get(ae_title)

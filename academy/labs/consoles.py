@@ -64,10 +64,11 @@ def render_console(template: str, ws: Workspace, **context):
 
 @console("dicom", methods=("GET", "POST"))
 def dicom(ws: Workspace):
-    echo, find, retrieve, store = (forms.EchoForm(prefix="echo"), forms.FindForm(prefix="find"),
-                                   forms.RetrieveForm(prefix="retrieve"), forms.StoreForm(prefix="store"))
+    echo, find, retrieve, store, commit = (forms.EchoForm(prefix="echo"), forms.FindForm(prefix="find"),
+                                           forms.RetrieveForm(prefix="retrieve"), forms.StoreForm(prefix="store"),
+                                           forms.CommitForm(prefix="commit"))
     defaults = {"node": f"{ws.code}_PACS"}
-    for form in (echo, find, retrieve, store):
+    for form in (echo, find, retrieve, store, commit):
         if request.method == "GET":
             form.node.data = defaults["node"]
     result, action, status = None, request.form.get("action"), 200
@@ -93,14 +94,16 @@ def dicom(ws: Workspace):
                     result = devices.get(retrieve.node.data, level=retrieve.level.data, **keys)
             elif action == "store" and store.validate_on_submit():
                 result = _store(devices, store)
-            elif action not in ("echo", "find", "move", "get", "store"):
+            elif action == "commit" and commit.validate_on_submit():
+                result = devices.commit(commit.node.data, study_uid=commit.StudyInstanceUID.data, device=commit.device.data)
+            elif action not in ("echo", "find", "move", "get", "store", "commit"):
                 abort(400, "Unknown console action.")
         except (ValueError, LookupError) as exc:
             flash(str(exc), "danger")
-        if result is None and any(f.errors for f in (echo, find, retrieve, store)):
+        if result is None and any(f.errors for f in (echo, find, retrieve, store, commit)):
             status = 400
     return render_console("labs/console_dicom.html", ws, echo=echo, find=find, retrieve=retrieve,
-                           store=store, result=result, action=action), status
+                          store=store, commit=commit, result=result, action=action), status
 
 
 def _find_keys(form: forms.FindForm) -> dict:

@@ -76,6 +76,12 @@ class RetrieveForm(FlaskForm):
     SeriesInstanceUID = StringField("Series Instance UID", validators=[Optional(), Length(max=64), UID])
 
 
+class CommitForm(FlaskForm):
+    device = device_field("CT")
+    node = ae_field("Called AE title")
+    StudyInstanceUID = StringField("Study Instance UID", validators=[DataRequired("Enter the Study Instance UID."), Length(max=64), UID])
+
+
 class StoreForm(FlaskForm):
     device = device_field("CT")
     node = ae_field("Called AE title")

@@ -79,6 +79,19 @@ def store(box, code, answers, *, node, modality="CT", device="CT", seed=0, image
                                      images_per_series=images, **options)
 
 
+@step("commit")
+def commit(box, code, answers, *, node, device="CT", keys=None, wait=5.0):
+    """Request storage commitment for a study and wait (a few seconds at most) for the report."""
+    import time
+
+    study = _study_keys(box, code, keys or {"study": "first"}).get("StudyInstanceUID")
+    before = len(box.journal(code, kind="dimse.n-event-report"))
+    box.devices(code).commit(node, study_uid=study, device=device)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline and len(box.journal(code, kind="dimse.n-event-report")) == before:
+        time.sleep(0.1)
+
+
 @step("edit_patient")
 def edit_patient(box, code, answers, *, patient_id, new_patient_id=None, **changes):
     """Correct demographics of `patient_id`; `new_patient_id` changes the ID itself."""

@@ -22,6 +22,7 @@ from pynetdicom.sop_class import (
     Verification,
 )
 
+from sandbox.archive import status as st
 from sandbox.archive import commitment, echo, query, retrieve, storage
 from sandbox.archive.roles import Role, register
 
@@ -79,5 +80,33 @@ WORKSTATION = Role(
     },
 )
 
+
+
+def on_commitment_report(event, ctx) -> tuple[int, None]:
+    """A simulated modality receives the archive's storage commitment result (PS3.4 J.3.3,
+    N-EVENT-REPORT event type 1 all committed, 2 some failed): until then it must keep its copies."""
+    info = event.event_information
+    committed = len(getattr(info, "ReferencedSOPSequence", None) or [])
+    failed = len(getattr(info, "FailedSOPSequence", None) or [])
+    ctx.record("commitment.report-received",
+               f"{ctx.called_ae} received the commitment report: {committed} committed, {failed} failed",
+               status=st.SUCCESS, event_type=event.request.EventTypeID, committed=committed, failed=failed,
+               transaction_uid=str(getattr(info, "TransactionUID", "")))
+    return st.SUCCESS, None
+
+
+def _modality(suffix: str) -> Role:
+    """<CODE>_CT and <CODE>_MR listen too: for the archive's storage commitment reports, which arrive
+    on a new association where the archive takes the SCP role (PS3.4 J.3.3, role selection)."""
+    return Role(
+        suffix=suffix,
+        contexts=_contexts(((Verification,), UNCOMPRESSED), ((StorageCommitmentPushModel,), UNCOMPRESSED)),
+        handlers={evt.EVT_C_ECHO: echo.on_echo, evt.EVT_N_EVENT_REPORT: on_commitment_report},
+        scp_role_syntaxes=frozenset({str(StorageCommitmentPushModel)}),
+    )
+
+
 register(ARCHIVE)
 register(WORKSTATION)
+register(_modality("CT"))
+register(_modality("MR"))

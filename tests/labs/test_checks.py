@@ -103,9 +103,22 @@ def test_study_stored_with_attributes(box, part):
 
 
 def test_commitment(box, part):
-    assert not outcome(box, part, "commitment_confirmed", {}).passed
-    # (requests and reports themselves are exercised by the sandbox's own tests and the lab self-test)
+    import time
+
     assert "No storage commitment request" in outcome(box, part, "commitment_confirmed", {}).message
+    box.add_node(part, f"{part}_CT", "127.0.0.1", 1)  # the CT's commitment listener, wrongly registered
+    assert box.devices(part).commit(f"{part}_PACS", device="CT").ok
+    time.sleep(1.0)
+    waiting = outcome(box, part, "commitment_confirmed", {"calling_ae": f"{part}_CT"})
+    assert not waiting.passed and "no report was delivered" in waiting.message
+    box.add_node(part, f"{part}_CT", "127.0.0.1", box.dicom_port)
+    box.devices(part).commit(f"{part}_PACS", device="CT")
+    for _ in range(50):
+        if outcome(box, part, "commitment_confirmed", {"calling_ae": f"{part}_CT"}).passed:
+            break
+        time.sleep(0.1)
+    assert outcome(box, part, "commitment_confirmed", {"calling_ae": f"{part}_CT"}).passed
+    assert box.journal(part, kind="commitment.report-received")[-1].details["committed"] == 3
 
 
 def test_node_registered(box, part):
