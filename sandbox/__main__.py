@@ -1,4 +1,4 @@
-"""`python -m sandbox serve|partition|node|generate|import` (see the README's sandbox section).
+"""`python -m sandbox serve|partition|node|generate|import|fsck` (see the README's sandbox section).
 
 Every command talks to the database and file store named by --database-url and
 --data-dir (or SANDBOX_*/ACADEMY_* environment variables), so a running server
@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("code")
     imp.add_argument("path", type=Path)
     _common(imp)
+    fsck = sub.add_parser("fsck", help="check (and --repair) a partition's index against its files")
+    fsck.add_argument("code", nargs="?")
+    fsck.add_argument("--all", action="store_true", help="every partition")
+    fsck.add_argument("--repair", action="store_true",
+                      help="remove or re-index orphan files, remove rows without files")
+    fsck.add_argument("--min-age", type=float, default=60.0,
+                      help="leave orphan/temp files younger than this many seconds alone "
+                           "(a store in progress); 0 when no server is running (default 60)")
+    _common(fsck)
     from sandbox.ris import cli as ris_cli  # hl7, worklist, orders (sandbox/ris/cli.py)
 
     ris_cli.add_commands(sub, _common)
@@ -156,10 +165,29 @@ def _run(sb: Sandbox, args) -> int:
                            modality=args.modality, images_per_series=args.images)
         _print({"studies": uids})
         return 0
+    if args.command == "fsck":
+        return _fsck(sb, args)
     if args.command == "import":
         _print(sb.import_folder(args.code, args.path))
         return 0
     return 1
+
+
+def _fsck(sb: Sandbox, args) -> int:
+    """0: consistent (or everything found repaired); 1: problems remain."""
+    if bool(args.all) == bool(args.code):
+        raise ValueError("fsck needs a partition CODE or --all (not both)")
+    if args.all:
+        reports = sb.fsck_all(args.repair, min_age=args.min_age)
+    else:
+        reports = [sb.fsck(args.code, args.repair, min_age=args.min_age)]
+    _print([r.as_dict() for r in reports])
+    for r in reports:
+        print(f"fsck {r.code}: {r.rows_checked} rows, {r.files_checked} files, "
+              f"{len(r.problems)} problem(s), {len(r.unresolved)} unresolved"
+              + (f", {len(r.skipped_recent)} recent file(s) left alone" if r.skipped_recent
+                 else ""), file=sys.stderr)
+    return 0 if all(r.consistent for r in reports) else 1
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ _PATIENT_FIELDS = {"patient_name": "PatientName", "birth_date": "PatientBirthDat
                    "sex": "PatientSex", "patient_id": "PatientID"}
 
 
-def _rewrite(sb, paths: list[str], values: dict) -> None:
-    """Set `values` (keyword -> value) in each stored file, atomically per file."""
+def _rewrite(sb, s, paths: list[str], values: dict) -> None:
+    """Set `values` (keyword -> value) in each stored file, atomically per file, and
+    record each file's new size in session `s` (fsck compares sizes)."""
     for rel in paths:
         path = sb.files.path(rel)
         ds = pydicom.dcmread(path)
@@ -34,6 +35,8 @@ def _rewrite(sb, paths: list[str], values: dict) -> None:
         tmp = path.with_name(f".{path.name}.edit")
         ds.save_as(tmp, enforce_file_format=True)
         os.replace(tmp, path)
+        s.execute(update(Instance).where(Instance.path == rel)
+                  .values(size=path.stat().st_size))
 
 
 def _patient(s, pid: int, patient_id: str) -> Patient:
@@ -64,7 +67,7 @@ def edit_patient(sb, code: str, patient_id: str, /, **changes) -> dict:
             if clash:
                 raise ValueError(f"patient {changes['patient_id']!r} exists: merge instead")
         before = {k: getattr(p, k) for k in changes}
-        _rewrite(sb, _paths(s, Study.patient_pk == p.id),
+        _rewrite(sb, s, _paths(s, Study.patient_pk == p.id),
                  {_PATIENT_FIELDS[k]: v for k, v in changes.items()})
         for k, v in changes.items():
             setattr(p, k, v)
@@ -80,7 +83,7 @@ def merge_patients(sb, code: str, source_patient_id: str, target_patient_id: str
         dst = _patient(s, pid, target_patient_id)
         studies = list(s.execute(select(Study.study_uid).where(Study.patient_pk == src.id))
                        .scalars())
-        _rewrite(sb, _paths(s, Study.patient_pk == src.id), {
+        _rewrite(sb, s, _paths(s, Study.patient_pk == src.id), {
             "PatientID": dst.patient_id, "PatientName": dst.patient_name,
             "PatientBirthDate": dst.birth_date, "PatientSex": dst.sex})
         s.execute(update(Study).where(Study.patient_pk == src.id).values(patient_pk=dst.id))
@@ -105,7 +108,7 @@ def move_series(sb, code: str, series_uid: str, target_study_uid: str) -> dict:
             raise LookupError("no such series or target study in the archive")
         source = s.get(Study, series.study_pk)
         patient = s.get(Patient, target.patient_pk)
-        _rewrite(sb, _paths(s, Series.id == series.id), {
+        _rewrite(sb, s, _paths(s, Series.id == series.id), {
             "StudyInstanceUID": target.study_uid, "PatientID": patient.patient_id,
             "PatientName": patient.patient_name, "AccessionNumber": target.accession_number,
         })

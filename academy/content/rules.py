@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from itertools import combinations
 
 from academy.content.loader import Bundle, LoadedTrack

@@ -19,8 +19,18 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Lin
 
 
 def load(text: str):
-    """Parse YAML text; mappings come back as LineDict with `.line` set (1-based)."""
-    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    """Parse YAML text; mappings come back as LineDict with `.line` set (1-based).
+
+    Every parse error is a yaml.MarkedYAMLError with a line: the reader's errors (control characters)
+    carry only a character position, so they are re-raised as one.
+    """
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0))
+        mark = yaml.Mark("<unicode string>", exc.position, line, 0, None, None)
+        raise yaml.MarkedYAMLError(problem=f"{exc.reason} (character #x{exc.character:04x})",
+                                   problem_mark=mark) from exc
 
 
 def line_of(value, path: tuple = ()) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from academy.exams.item_analysis import FormStats, ItemStats, form_stats, item_stats, score_summary
-from academy.models import Attempt, ExamItem, ExamSession, Question, QuestionReport, QuestionVersion, Track
+from academy.models import Attempt, ExamSession, Question, QuestionReport, QuestionVersion, Track
 
 
 @dataclass

@@ -63,6 +63,14 @@ class FsckReport:
     # Orphan or temp files younger than `min_age`: possibly a store in progress, left alone.
     skipped_recent: tuple[str, ...] = ()
 
+    def as_dict(self) -> dict:
+        """For printing: the problems without their internal row ids."""
+        return {"code": self.code, "consistent": self.consistent, "repaired": self.repaired,
+                "rows_checked": self.rows_checked, "files_checked": self.files_checked,
+                "problems": [{"kind": p.kind, "store": p.store, "path": p.path, "uid": p.uid,
+                              "detail": p.detail, "repair": p.repair} for p in self.problems],
+                "skipped_recent": list(self.skipped_recent)}
+
     @property
     def unresolved(self) -> tuple[FsckProblem, ...]:
         return tuple(p for p in self.problems if not p.repair)

@@ -114,7 +114,13 @@ def _remove_temp(db, files, code, pid, p: fsck.FsckProblem) -> str:
 
 def _adopt_orphan(db, files, code, pid, p: fsck.FsckProblem) -> str:
     """Index an orphan that is a complete instance of this store; remove anything else."""
-    ds, why = read_complete(files.path(p.path)) if p.store else (None, "not in an image store")
+    path = files.path(p.path)
+    if not p.store:
+        ds, why = None, "not in an image store"
+    elif path.is_symlink() or not path.is_file():  # never read through a link
+        ds, why = None, "not a regular file"
+    else:
+        ds, why = read_complete(path)
     attrs = InstanceAttributes.from_dataset(ds) if ds is not None else None
     if attrs is not None and not (attrs.sop_instance_uid and attrs.sop_class_uid
                                   and attrs.study_uid and attrs.series_uid):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from academy.exams import mock_exams, questions
 from academy.extensions import db
-from academy.models import Attempt, ExamSession, Question, QuestionVersion, ReviewCard, Track
+from academy.models import Attempt, ExamSession, ReviewCard
 from tests.conftest import Auth, csrf_from
 
 

@@ -210,3 +210,39 @@ form_fields = st.dictionaries(
     st.lists(form_value, min_size=0, max_size=3),  # a list: repeated fields; empty: present, no value
     max_size=6,
 )
+
+
+# --- web routes ---------------------------------------------------------------------------------------
+
+NAME_PATTERN = r'name="([^"]+)"'
+VALUE_PATTERN = r'<(?:button|input|option)[^>]*\bvalue="([^"]*)"'
+SKIP_ENDPOINTS = {"auth.logout", "static", "bootstrap.static"}  # logging out ends the fuzzed session
+# Tables that a refused request may still write: the audit trail (failed logins are recorded), and the
+# trainee's practice partition, made on first visit of a console whatever the form then says.
+MAY_CHANGE_ON_REFUSAL = {"audit_event", "practice_space"}
+
+
+def path_value(converter, known: list, draw):
+    """A value for one URL parameter: a known good one, or a random / adversarial one."""
+    from werkzeug.routing import IntegerConverter
+
+    if isinstance(converter, IntegerConverter):
+        return draw(st.one_of(st.sampled_from([v for v in known if isinstance(v, int)] or [1]),
+                              st.integers(0, 50), st.sampled_from([2 ** 31, 2 ** 63 - 1, 2 ** 63, 2 ** 64, 10 ** 30])))
+    strings = [v for v in known if isinstance(v, str)] or ["x"]
+    return draw(st.one_of(st.sampled_from(strings), nasty_text.filter(lambda s: s and "/" not in s
+                                                                       and s not in (".", ".."))))
+
+
+@st.composite
+def request_case(draw, rules: list, known: dict, names: list, values: list):
+    """One request: a route, its path values, a method the route allows, and form data."""
+    rule = draw(st.sampled_from(rules))
+    params = {name: path_value(rule._converters[name], known.get(name, []), draw) for name in sorted(rule.arguments)}
+    method = draw(st.sampled_from(sorted(rule.methods & {"GET", "POST"})))
+    pool_value = st.one_of(form_value, st.sampled_from(values or ["x"]))
+    fields = draw(st.dictionaries(st.one_of(st.sampled_from(names or ["answer"]), nasty_text),
+                                  st.lists(pool_value, max_size=3), max_size=8))
+    query = draw(st.dictionaries(st.sampled_from(["q", "after", "weakest", "domain", "study", "instance",
+                                                   "preset", "frame", "event", "next"]), form_value, max_size=2))
+    return rule, params, method, fields, query

@@ -27,7 +27,6 @@ def part(box):
 
 
 def outcome(box, code, name, params, answers=None, check_id="q"):
-    events = box.journal(code)
     ctx = CheckContext(box, code, 0, answers or {}, check_id)
     check = registry.get(name)
     return check.run(ctx, check.params.model_validate(params))

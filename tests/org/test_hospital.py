@@ -121,7 +121,7 @@ def test_assignments_show_on_the_dashboard_overdue_and_in_the_cohort_view(app, c
 
 
 def test_a_supervisor_signs_off_a_competency(app, client, auth, accounts):
-    from academy.models import Assignment, Cohort, SignOff
+    from academy.models import Cohort, SignOff
 
     with app.app_context():
         cohort_id = db.session.scalar(select(Cohort.id).where(Cohort.name == "Spring intake"))
