@@ -5,13 +5,24 @@ import logging
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from academy.config import load_config
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:...>` in a URL: at most what the database's 64-bit integer holds (larger is a 404, not an
+    OverflowError from the driver)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2 ** 63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the site. `overrides` wins over the environment (tests use it)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInteger
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)

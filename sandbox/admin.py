@@ -121,6 +121,11 @@ def move_series(sb, code: str, series_uid: str, target_study_uid: str) -> dict:
         if not s.execute(select(func.count(Series.id)).where(Series.study_pk == source.id)
                          ).scalar():
             s.delete(source)
+            s.flush()
+            # the source patient's last study gone: no empty patient row (fsck finds them)
+            if not s.execute(select(func.count(Study.id)).where(
+                    Study.patient_pk == source.patient_pk)).scalar():
+                s.execute(delete(Patient).where(Patient.id == source.patient_pk))
     after = {"study_uid": target_study_uid}
     journal.record(sb.db, code, "admin.move-series", f"series {series_uid} moved",
                    series_uid=series_uid, before=before, after=after)

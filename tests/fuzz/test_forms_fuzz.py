@@ -94,8 +94,10 @@ class Session:
         url = self.app.url_map.bind("localhost").build(rule.endpoint, params)
         before = row_counts(self.app)
         if method == "POST":
-            data = [(name, value) for name, items in fields.items() for value in (items or [""])]
-            data.append(("csrf_token", self.csrf))
+            from werkzeug.datastructures import MultiDict
+
+            data = MultiDict([(name, value) for name, items in fields.items() for value in (items or [""])])
+            data.setlist("csrf_token", [self.csrf])
             response = self.client.post(url, query_string=query, data=data)
         else:
             response = self.client.get(url, query_string=query)

@@ -19,3 +19,12 @@ def test_a_control_character_in_front_matter_is_a_problem_not_a_crash(tmp_path):
     module.write_text(module.read_text().replace("title:", "ti\x07tle:", 1))
     problems = check_content(root)
     assert any(p.path == module and "special characters" in p.message for p in problems)
+
+
+def test_an_id_in_a_url_too_large_for_the_database_is_not_found(client, accounts):
+    from tests.conftest import Auth
+
+    Auth(client).login(accounts["trainee"])
+    for url in ("/runs/9223372036854775808", "/exams/18446744073709551617", "/runs/100000000000000000000/console/viewer"):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/runs/9223372036854775807").status_code == 404  # the largest that fits: looked up

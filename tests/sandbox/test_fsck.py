@@ -300,3 +300,116 @@ def test_administrative_edits_leave_the_partition_consistent(sb):
     [inst, _] = sb.instances("FA")
     sb.edit_patient("FA", inst.patient_id, patient_name="A^MUCH^LONGER^NAME^THAN^BEFORE")
     assert sb.fsck("FA").problems == ()
+    [source, target] = [study(sb, "FA", 71, images=1), study(sb, "FA", 72, images=1)]
+    [series] = {i.series_uid for i in sb.instances("FA", study_uid=source)}
+    sb.move_series("FA", series, target)
+    assert sb.fsck("FA").problems == ()
+
+
+# -- crash safety: SIGKILL the server while it receives a study --------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def serve(data: Path, port: int, log: Path):
+    """`python -m sandbox serve` as a separate process, once it says it listens."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--dicom-port", str(port), "--hl7-port", "0",
+         "--data-dir", str(data)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        stderr=log.open("a"))  # a file: a full stderr pipe would stall the server
+    line = proc.stdout.readline()
+    assert f":{port}" in line, f"server did not start: {line!r} {log.read_text()[-2000:]}"
+    return proc
+
+
+def send(port: int, datasets: list, acked: list) -> None:
+    """C-STORE each dataset; record the SOP Instance UIDs answered Success (PS3.4 B.2.3)."""
+    from pynetdicom import AE
+
+    from sandbox.archive.outgoing import NODELAY_HANDLERS
+
+    ae = AE("TESTSCU")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    ae.maximum_pdu_size = 262144
+    ae.add_requested_context(datasets[0].SOPClassUID, datasets[0].file_meta.TransferSyntaxUID)
+    assoc = ae.associate("127.0.0.1", port, ae_title="CRASH_PACS", evt_handlers=NODELAY_HANDLERS)
+    if not assoc.is_established:
+        return
+    for ds in datasets:
+        rsp = assoc.send_c_store(ds)
+        if not assoc.is_established or rsp.get("Status") != 0x0000:
+            break
+        acked.append(str(ds.SOPInstanceUID))
+    if assoc.is_established:
+        assoc.release()
+
+
+def run_fsck(data: Path, *args) -> tuple[int, list]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "sandbox", "fsck", "CRASH", "--min-age", "0",
+                           "--data-dir", str(data), *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)[0]["problems"]
+
+
+@pytest.mark.slow
+def test_a_server_killed_while_receiving_leaves_an_archive_fsck_can_make_consistent(tmp_path):
+    import signal
+    import threading
+
+    from sandbox import SandboxConfig
+    from sandbox.archive.fsck_repair import read_complete
+    from tests.sandbox.conftest import free_port
+
+    data, log = tmp_path / "data", tmp_path / "serve.log"
+    with Sandbox(SandboxConfig(data_dir=data, database_url=f"sqlite:///{data / 'sandbox.db'}")
+                 ) as sb:
+        sb.create_partition("CRASH")
+        sb.add_node("CRASH", "TESTSCU", "127.0.0.1", 1)
+    sent = {str(ds.SOPInstanceUID): ds
+            for ds in small_study(90, rows=256, columns=256, images_per_series=250)}
+    datasets = list(sent.values())
+    port = free_port()
+    server = serve(data, port, log)
+    acked: list[str] = []
+    sender = threading.Thread(target=send, args=(port, datasets, acked), daemon=True)
+    try:
+        sender.start()
+        deadline = time.monotonic() + 15
+        while len(acked) < 40 and sender.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert 0 < len(acked) < len(datasets), "the kill must land while the study arrives"
+        os.kill(server.pid, signal.SIGKILL)  # no shutdown, no cleanup: as a power cut, short of the disk
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    sender.join(timeout=15)
+    told_success = set(acked)
+
+    # Ingest writes the file before the index commits, so a crash may leave files without
+    # rows (renamed or temp), never a row without its file.
+    code, problems = run_fsck(data)
+    print("CRASHFSCK", len(acked), [(p["kind"]) for p in problems])
+    assert {p["kind"] for p in problems} <= {fsck.ORPHAN_FILE, fsck.TEMP_FILE}, problems
+    assert code == (1 if problems else 0)
+    assert run_fsck(data, "--repair")[0] == 0
+    assert run_fsck(data) == (0, [])
+
+    with Sandbox(SandboxConfig(data_dir=data, database_url=f"sqlite:///{data / 'sandbox.db'}")
+                 ) as sb:
+        indexed = sb.instances("CRASH")
+        # every instance the sender was told is stored survived the crash ...
+        assert told_success <= {i.sop_instance_uid for i in indexed}
+        # ... and every indexed instance is whole, byte for byte what was sent
+        for inst in indexed:
+            stored, why = read_complete(sb.files.path(inst.path))
+            assert stored is not None, why
+            assert stored.PixelData == sent[inst.sop_instance_uid].PixelData
+            assert inst.size == sb.files.path(inst.path).stat().st_size
