@@ -17,6 +17,7 @@ from sandbox.records import (
     PartitionInfo, RoutingRuleInfo, StorageUsage, StudyInfo,
 )
 from sandbox.ris.inbound import AckResult
+from sandbox.ris.messages import fields as hl7_fields
 from sandbox.ris.samples import adt as build_adt, orm as build_orm
 from sandbox.ris.records import (
     Hl7EndpointInfo, Hl7MessageInfo, MppsInfo, OrderInfo, ProcedureInfo, ReportInfo,
@@ -32,5 +33,5 @@ __all__ = [
     "StorageUsage", "StudyInfo", "status_name", "validate_scenario",
     # the RIS (sandbox/ris/)
     "AckResult", "Hl7EndpointInfo", "Hl7MessageInfo", "MppsInfo", "OrderInfo", "ProcedureInfo",
-    "ReportInfo", "RisPatientInfo", "build_adt", "build_orm",
+    "ReportInfo", "RisPatientInfo", "build_adt", "build_orm", "hl7_fields",
 ]

@@ -35,7 +35,7 @@ class TraceEntry:
     association: str
     explanation: str = ""
     details: dict = field(default_factory=dict)
-    raw: list[tuple[str, bool]] = field(default_factory=list)  # HL7 segments, True when the error is there
+    raw: tuple[str, str, str] | None = None  # an HL7 message: before, the failing field, after
 
 
 def explain(event: sandbox.JournalEvent) -> str:
@@ -49,13 +49,16 @@ def explain(event: sandbox.JournalEvent) -> str:
     return ""
 
 
-def _raw_segments(details: dict) -> list[tuple[str, bool]]:
+def _raw_parts(details: dict) -> tuple[str, str, str] | None:
+    """The raw HL7 split around the field the RIS complained about (`highlight`: [start, end))."""
     raw = details.get("raw")
     if not isinstance(raw, str):
-        return []
-    failing = str(details.get("error_segment") or "")
-    return [(segment, bool(failing) and segment.startswith(failing)) for segment in raw.replace("\n", "\r").split("\r")
-            if segment.strip()]
+        return None
+    raw = raw.replace("\r", "\n")
+    span = details.get("highlight")
+    if isinstance(span, (list, tuple)) and len(span) == 2 and 0 <= span[0] <= span[1] <= len(raw):
+        return raw[:span[0]], raw[span[0]:span[1]], raw[span[1]:]
+    return raw, "", ""
 
 
 def entry(event: sandbox.JournalEvent) -> TraceEntry:
@@ -63,9 +66,11 @@ def entry(event: sandbox.JournalEvent) -> TraceEntry:
     ok = None if event.status is None else event.status == 0
     if event.kind == "association.rejected":
         ok = False
-    shown = {k: v for k, v in event.details.items() if k not in ("raw",)}
+    shown = {k: v for k, v in event.details.items() if k not in ("raw", "ack_raw", "highlight")}
+    if event.kind.startswith("hl7.") and event.details.get("ack") not in (None, "AA"):
+        ok = False
     return TraceEntry(event.id, event.created_at.strftime("%H:%M:%S"), event.kind, event.summary, status, ok,
-                      event.association, explain(event), shown, _raw_segments(event.details))
+                      event.association, explain(event), shown, _raw_parts(event.details))
 
 
 def timeline(box: sandbox.Sandbox, run: LabRun) -> list[TraceEntry]:

@@ -36,9 +36,12 @@ def dashboard():
         readiness[code] = standing.track_readiness(db.session, current_user.id, status.track, estimates)
         if any(e.answers for e in estimates.values()):
             weakest += sorted(estimates, key=lambda key: estimates[key].mean)[:2]
+    from academy.labs import service as labs
     from academy.org import assignments
 
-    return render_template("learn/dashboard.html", statuses=statuses, readiness=readiness,
+    lab_scores = [score for scores in labs.catalogue(db.session, current_user.id).values() for score in scores
+                  if score.attempts]
+    return render_template("learn/dashboard.html", statuses=statuses, readiness=readiness, lab_scores=lab_scores,
                            assigned=assignments.for_trainee(db.session, current_user), today=clock.now().date(),
                            next_lessons=progress.next_steps(db.session, current_user.id, weakest),
                            due_reviews=review.due_count(db.session, current_user.id, clock.now()))

@@ -349,3 +349,19 @@ def xcn_to_pn(seg: SegmentView, number: int, rep: int = 0) -> str:
     while parts and not parts[-1]:
         parts.pop()
     return "^".join(parts)
+
+
+def fields(raw: str) -> list[dict]:
+    """A message field by field, for a log that shows it parsed: one entry per segment with its
+    numbered fields (each repetition's text, unescaped). A message that does not parse gives []."""
+    try:
+        message = parse(raw)
+    except Hl7Error:
+        return []
+    out = []
+    for seg in message.segments:
+        numbers = sorted({_position(child) for child in seg.segment.children})
+        out.append({"segment": seg.name, "sequence": seg.sequence,
+                    "fields": [(number, [hl7text.unescape(r.to_er7()) for r in seg.repetitions(number)])
+                               for number in numbers]})
+    return out

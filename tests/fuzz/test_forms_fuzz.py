@@ -3,7 +3,9 @@ valid CSRF token to every state-changing route it may use, and GETs every route 
 Never a 500 (or 503), never a traceback in a page, and a refused request writes nothing."""
 from __future__ import annotations
 
+import collections
 import logging
+import os
 import re
 
 import pytest
@@ -18,7 +20,8 @@ from tests.fuzz.strategies import (
 
 ROLES = ("trainee", "instructor", "org_admin", "site_admin")
 CASES: dict[str, int] = {}
-EXAMPLES = 40  # per role; benchmarks/fuzz_long.py runs many more
+EXAMPLES = int(os.environ.get("ACADEMY_FUZZ_FORMS_EXAMPLES", 40))  # per role; benchmarks/fuzz_long.py runs more
+STATUSES: collections.Counter = collections.Counter()
 
 
 @pytest.fixture
@@ -120,6 +123,7 @@ def _fuzz_role(app, accounts, role: str, examples: int):
         url, before, response = session.send(*case)
         body = response.get_data(as_text=True)
         method = case[2]
+        STATUSES[(method, response.status_code)] += 1
         assert response.status_code not in (500, 503), (method, url, case[3], [r.exc_info for r in errors.records])
         assert not errors.records, (method, url, [r.getMessage() for r in errors.records])
         assert "Traceback (most recent call last)" not in body, (method, url)
@@ -156,4 +160,4 @@ def test_the_forms_fuzzer_ran_enough_cases():
     if not CASES:
         pytest.skip("run with the properties above")
     assert all(n >= EXAMPLES for n in CASES.values()), CASES
-    print(f"forms fuzz cases: {CASES}")
+    print(f"forms fuzz cases: {CASES}; (method, status): {dict(STATUSES)}")

@@ -53,3 +53,16 @@ def test_ris_forms_refuse_delimiters_and_unknown_patients(app, client, auth, acc
     body = console_post(client, path, "order", **{"order-control": "NW", "order-patient_id": "NOBODY",
                                                   "order-placer": "PL1", "order-procedure": "CTHEAD"}).get_data(as_text=True)
     assert "does not know patient NOBODY" in body
+
+
+def test_the_log_shows_a_message_field_by_field_and_the_trace_marks_the_failing_field(app, client, auth, accounts, box):
+    auth.login(accounts["trainee"])
+    run_id = start(client)
+    path = f"/runs/{run_id}/console/ris"
+    body = console_post(client, path, "patient", **PATIENT).get_data(as_text=True)
+    assert "Field by field" in body and "PID-5</code></td><td class=\"text-break\">BERG^ANNA" in body
+    code = re.search(r"Partition <code>(R[0-9A-Z]{7})</code>", body).group(1)
+    broken = f"MSH|^~\\&|HIS|GH|RIS|{code}|20261128093000||ADT^A04|X2|P|2.5.1\nPID|1||||BERG^ANNA||19790412|F"
+    console_post(client, path, "raw", **{"raw-message": broken})
+    trace = client.get(f"/runs/{run_id}/trace").get_data(as_text=True)
+    assert '<mark title="the field the RIS refused">' in trace

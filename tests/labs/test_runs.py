@@ -127,6 +127,8 @@ def test_the_catalogue_shows_scores(app, client, auth, accounts, box):
     post(client, f"/runs/{run_id}/submit", run_id)
     page = client.get("/labs").get_data(as_text=True)
     assert "Register a viewer and verify connectivity" in page and "0/10" in page
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert 'id="lab-scores"' in dashboard and "0/10" in dashboard
 
 
 def test_finished_runs_release_their_images_but_keep_the_trace(app, client, auth, accounts, box):

@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
 import pydicom
 import pytest
+from pynetdicom import AE
 from sqlalchemy import delete, update
 
-from sandbox import FsckReport, Sandbox
+from sandbox import FsckReport, Sandbox, SandboxConfig
 from sandbox.__main__ import main
 from sandbox.archive import fsck
+from sandbox.archive.fsck_repair import read_complete
+from sandbox.archive.outgoing import NODELAY_HANDLERS
 from sandbox.archive.storage import PREAMBLE, file_meta_bytes
 from sandbox.imports import encode
 from sandbox.models import Instance
-from tests.sandbox.conftest import make_sandbox, small_study
+from tests.sandbox.conftest import free_port, make_sandbox, small_study
 
 
 @pytest.fixture
@@ -313,9 +320,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def serve(data: Path, port: int, log: Path):
     """`python -m sandbox serve` as a separate process, once it says it listens."""
-    import subprocess
-    import sys
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--dicom-port", str(port), "--hl7-port", "0",
          "--data-dir", str(data)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
@@ -327,10 +331,6 @@ def serve(data: Path, port: int, log: Path):
 
 def send(port: int, datasets: list, acked: list) -> None:
     """C-STORE each dataset; record the SOP Instance UIDs answered Success (PS3.4 B.2.3)."""
-    from pynetdicom import AE
-
-    from sandbox.archive.outgoing import NODELAY_HANDLERS
-
     ae = AE("TESTSCU")
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
     ae.maximum_pdu_size = 262144
@@ -339,8 +339,7 @@ def send(port: int, datasets: list, acked: list) -> None:
     if not assoc.is_established:
         return
     for ds in datasets:
-        rsp = assoc.send_c_store(ds)
-        if not assoc.is_established or rsp.get("Status") != 0x0000:
+        if assoc.send_c_store(ds).get("Status") != 0x0000:  # an abort answers nothing
             break
         acked.append(str(ds.SOPInstanceUID))
     if assoc.is_established:
@@ -348,9 +347,6 @@ def send(port: int, datasets: list, acked: list) -> None:
 
 
 def run_fsck(data: Path, *args) -> tuple[int, list]:
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, "-m", "sandbox", "fsck", "CRASH", "--min-age", "0",
                            "--data-dir", str(data), *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
@@ -358,39 +354,45 @@ def run_fsck(data: Path, *args) -> tuple[int, list]:
     return done.returncode, json.loads(done.stdout)[0]["problems"]
 
 
+def open_sandbox(data: Path) -> Sandbox:
+    return Sandbox(SandboxConfig(data_dir=data, database_url=f"sqlite:///{data / 'sandbox.db'}"))
+
+
+def send_all(port: int, batches: list[list]) -> tuple[list[str], list[threading.Thread]]:
+    """Several associations at once (more stores in flight when the kill lands)."""
+    acked: list[str] = []
+    senders = [threading.Thread(target=send, args=(port, b, acked), daemon=True)
+               for b in batches]
+    for t in senders:
+        t.start()
+    return acked, senders
+
+
 @pytest.mark.slow
 def test_a_server_killed_while_receiving_leaves_an_archive_fsck_can_make_consistent(tmp_path):
-    import signal
-    import threading
-
-    from sandbox import SandboxConfig
-    from sandbox.archive.fsck_repair import read_complete
-    from tests.sandbox.conftest import free_port
-
     data, log = tmp_path / "data", tmp_path / "serve.log"
-    with Sandbox(SandboxConfig(data_dir=data, database_url=f"sqlite:///{data / 'sandbox.db'}")
-                 ) as sb:
+    with open_sandbox(data) as sb:
         sb.create_partition("CRASH")
         sb.add_node("CRASH", "TESTSCU", "127.0.0.1", 1)
     sent = {str(ds.SOPInstanceUID): ds
-            for ds in small_study(90, rows=256, columns=256, images_per_series=250)}
+            for ds in small_study(90, rows=256, columns=256, images_per_series=240)}
     datasets = list(sent.values())
     port = free_port()
     server = serve(data, port, log)
-    acked: list[str] = []
-    sender = threading.Thread(target=send, args=(port, datasets, acked), daemon=True)
     try:
-        sender.start()
+        # three associations storing one study (concurrent inserts of its series too)
+        acked, senders = send_all(port, [datasets[i::3] for i in range(3)])
         deadline = time.monotonic() + 15
-        while len(acked) < 40 and sender.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.005)
+        while len(acked) < 60 and time.monotonic() < deadline:
+            time.sleep(0.002)
         assert 0 < len(acked) < len(datasets), "the kill must land while the study arrives"
-        os.kill(server.pid, signal.SIGKILL)  # no shutdown, no cleanup: as a power cut, short of the disk
+        os.kill(server.pid, signal.SIGKILL)  # no shutdown, no clean-up, no last commit
         server.wait(timeout=10)
     finally:
         if server.poll() is None:
             server.kill()
-    sender.join(timeout=15)
+    for t in senders:
+        t.join(timeout=15)
     told_success = set(acked)
 
     # Ingest writes the file before the index commits, so a crash may leave files without
@@ -401,9 +403,7 @@ def test_a_server_killed_while_receiving_leaves_an_archive_fsck_can_make_consist
     assert code == (1 if problems else 0)
     assert run_fsck(data, "--repair")[0] == 0
     assert run_fsck(data) == (0, [])
-
-    with Sandbox(SandboxConfig(data_dir=data, database_url=f"sqlite:///{data / 'sandbox.db'}")
-                 ) as sb:
+    with open_sandbox(data) as sb:
         indexed = sb.instances("CRASH")
         # every instance the sender was told is stored survived the crash ...
         assert told_success <= {i.sop_instance_uid for i in indexed}
@@ -413,3 +413,18 @@ def test_a_server_killed_while_receiving_leaves_an_archive_fsck_can_make_consist
             assert stored is not None, why
             assert stored.PixelData == sent[inst.sop_instance_uid].PixelData
             assert inst.size == sb.files.path(inst.path).stat().st_size
+
+    # Restarted, the archive takes what the sender resends (as a modality would after
+    # an abort), whether or not fsck had indexed it already, and stays consistent.
+    server = serve(data, port, log)
+    try:
+        rest = [ds for ds in datasets if str(ds.SOPInstanceUID) not in told_success]
+        acked, senders = send_all(port, [rest])
+        senders[0].join(timeout=30)
+        assert len(acked) == len(rest)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    assert run_fsck(data) == (0, [])
+    with open_sandbox(data) as sb:
+        assert sb.studies("CRASH")[0].instance_count == len(datasets)

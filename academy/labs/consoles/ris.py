@@ -63,10 +63,12 @@ def ris(ws: Workspace):
         if ack is None and items is None and performed is None and any(
                 f.errors for f in (patient, order, raw, worklist)):
             status = 400
+    messages = list(reversed(box.hl7_messages(ws.code)))[:30]
     return render_console("labs/console_ris.html", ws, patient=patient, order=order, raw=raw, worklist=worklist,
                           ack=ack, items=items, performed=performed, patients=box.ris_patients(ws.code),
                           orders=box.orders(ws.code), mpps=box.mpps(ws.code), reports=box.reports(ws.code),
-                          unmatched=box.unmatched_studies(ws.code), messages=list(reversed(box.hl7_messages(ws.code)))[:30],
+                          unmatched=box.unmatched_studies(ws.code), messages=messages,
+                          parsed={m.id: sandbox.hl7_fields(m.raw) for m in messages},
                           queue=box.hl7_queue(ws.code), form=EmptyForm(), labels=RIS_SETTINGS,
                           settings=[f for f in box.list_faults(ws.code) if f.kind in RIS_SETTINGS],
                           procedures=box.procedures(ws.code)), status
