@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import DataError, OperationalError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from academy.extensions import db
@@ -49,6 +49,15 @@ def init_app(app: Flask) -> None:
         app.logger.error("database unavailable: %s", error.__class__.__name__)
         db.session.rollback()
         return _render(ServiceUnavailable.code)
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(error):
+        # An id or number from the request beyond what the database column holds (SQLite's driver raises
+        # OverflowError, PostgreSQL a DataError): the request's fault, not the site's.
+        app.logger.warning("value out of the database's range on %s %s", request.method, request.path)
+        db.session.rollback()
+        return _render(400)
 
     @app.errorhandler(Exception)
     def unexpected(error):

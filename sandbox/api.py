@@ -11,7 +11,8 @@ from sqlalchemy import func, select, text
 
 from sandbox import admin, imports, journal, partitions
 from sandbox.archive import fsck_repair, routing
-from sandbox.archive.fsck import FsckReport, check as check_consistency
+from sandbox.archive.fsck import FsckReport
+from sandbox.archive.fsck import check as check_consistency
 from sandbox.archive.context import Services
 from sandbox.archive.filestore import FileStore
 from sandbox.archive.outgoing import Outgoing

@@ -65,7 +65,7 @@ def import_bundle(session: Session, bundle: Bundle) -> ImportReport:
 
 
 def _import_paths(session: Session, bundle: Bundle, report: ImportReport) -> None:
-    paths = {p.key: p for p in session.scalars(select(OnboardingPath))}
+    paths = {p.key: p for p in session.scalars(select(OnboardingPath).where(OnboardingPath.organization_id.is_(None)))}
     for item in bundle.paths:
         data = item.spec.model_dump(mode="json", exclude_none=True)
         digest = content_hash(data)

@@ -45,3 +45,77 @@ def steps(session: Session, user_id: int, path: OnboardingPath) -> list[StepView
             views.append(StepView(step["day"], "exam", f"{step['exam']} mock exam", url_for("exams.exams_home"),
                                   step["exam"] in passed_exams, note))
     return views
+
+
+class PathError(ValueError):
+    pass
+
+
+def visible(session: Session, organization_id: int | None):
+    """The paths a member of this organisation may follow: the bundled ones and the organisation's own."""
+    query = select(OnboardingPath).where(OnboardingPath.retired.is_(False))
+    if organization_id is None:
+        return query.where(OnboardingPath.organization_id.is_(None))
+    return query.where((OnboardingPath.organization_id.is_(None)) | (OnboardingPath.organization_id == organization_id))
+
+
+def find(session: Session, key: str, organization_id: int | None) -> OnboardingPath | None:
+    return session.scalar(visible(session, organization_id).where(OnboardingPath.key == key))
+
+
+def as_yaml(path: OnboardingPath) -> str:
+    """The path in the content format (curricula/paths/*.yaml), for editing and export."""
+    import yaml
+
+    data = {"id": path.key, "title": path.title, "summary": path.summary, "description": path.description,
+            "steps": path.steps}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+
+
+def copy_for(session: Session, path: OnboardingPath, organization_id: int, organization_name: str) -> OnboardingPath:
+    """An organisation's own copy of a path, to adapt; the bundled original stays as it is."""
+    base = f"o{organization_id}-{path.key}"[:90]
+    key, n = base, 1
+    while session.scalar(select(OnboardingPath.id).where(OnboardingPath.key == key)) is not None:
+        n += 1
+        key = f"{base}-{n}"
+    copy = OnboardingPath(key=key, organization_id=organization_id, title=f"{path.title} ({organization_name})",
+                          summary=path.summary, description=path.description, steps=list(path.steps), version=1)
+    session.add(copy)
+    session.flush()
+    return copy
+
+
+def update_from_yaml(session: Session, path: OnboardingPath, text: str) -> None:
+    """Check an edited path as the content validator would (format, order of days, every step's target
+    exists) and save it as the path's next version. The id cannot change."""
+    import yaml
+    from pydantic import ValidationError
+
+    from academy.content.schema import PathSpec
+
+    try:
+        data = yaml.safe_load(text)
+        spec = PathSpec.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise PathError(f"The YAML does not parse: {getattr(exc, 'problem', exc)}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise PathError(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    if spec.id != path.key:
+        raise PathError(f"Keep the id '{path.key}'.")
+    days = [step.day for step in spec.steps]
+    if days != sorted(days):
+        raise PathError("Put the steps in the order of their days.")
+    for number, step in enumerate(spec.steps, start=1):
+        if step.module:
+            code, _, key = step.module.partition("/")
+            if session.scalar(select(Module.id).join(Track).where(Track.code == code, Module.key == key)) is None:
+                raise PathError(f"Step {number}: module '{step.module}' does not exist.")
+        elif step.lab and session.scalar(select(Lab.id).where(Lab.key == step.lab, Lab.retired.is_(False))) is None:
+            raise PathError(f"Step {number}: lab '{step.lab}' does not exist.")
+        elif step.exam and session.scalar(select(Track.id).where(Track.code == step.exam)) is None:
+            raise PathError(f"Step {number}: track '{step.exam}' does not exist.")
+    data = spec.model_dump(mode="json", exclude_none=True)
+    path.title, path.summary, path.description, path.steps = spec.title, spec.summary, spec.description, data["steps"]
+    path.version += 1

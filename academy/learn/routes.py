@@ -6,8 +6,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from academy import clock
-from academy.access import ANY_ROLE, role_required
+from academy import audit
+from academy.access import ANY_ROLE, ORG_ADMIN, current_organization_id, role_required
 from academy.auth.forms import EmptyForm
+from academy.learn.forms import PathForm
 from academy.exams import review, standing
 from academy.extensions import db
 from academy.learn import paths, progress
@@ -134,15 +136,57 @@ def asset(code: str, module: str, name: str):
 @bp.get("/paths")
 @role_required(*ANY_ROLE)
 def onboarding_paths():
-    rows = db.session.scalars(select(OnboardingPath).where(OnboardingPath.retired.is_(False))
-                              .order_by(OnboardingPath.title)).all()
+    rows = db.session.scalars(paths.visible(db.session, current_organization_id()).order_by(OnboardingPath.title)).all()
     return render_template("learn/paths.html", paths=rows)
 
 
 @bp.get("/paths/<key>")
 @role_required(*ANY_ROLE)
 def onboarding_path(key: str):
-    path = db.session.scalar(select(OnboardingPath).where(OnboardingPath.key == key, OnboardingPath.retired.is_(False)))
+    path = paths.find(db.session, key, current_organization_id())
     if path is None:
         abort(404)
-    return render_template("learn/path.html", path=path, steps=paths.steps(db.session, current_user.id, path))
+    return render_template("learn/path.html", path=path, steps=paths.steps(db.session, current_user.id, path),
+                           form=EmptyForm())
+
+
+@bp.post("/paths/<key>/copy")
+@role_required(ORG_ADMIN)
+def copy_path(key: str):
+    path = paths.find(db.session, key, current_organization_id())
+    if path is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")
+    copy = paths.copy_for(db.session, path, current_organization_id(), current_user.organization.name)
+    audit.record("path.copied", copy.key, source=path.key)
+    db.session.commit()
+    flash("This is your organisation's own copy: adapt it, then assign it to a cohort.", "success")
+    return redirect(url_for("learn.edit_path", key=copy.key))
+
+
+@bp.route("/paths/<key>/edit", methods=["GET", "POST"])
+@role_required(ORG_ADMIN)
+def edit_path(key: str):
+    path = db.session.scalar(select(OnboardingPath).where(OnboardingPath.key == key,
+                                                          OnboardingPath.organization_id == current_organization_id()))
+    if path is None:
+        abort(404)  # bundled paths are read-only; other organisations' are not yours
+    form, status = PathForm(), 200
+    if request.method == "GET":
+        form.text.data = paths.as_yaml(path)
+    elif form.validate_on_submit():
+        try:
+            paths.update_from_yaml(db.session, path, form.text.data)
+        except paths.PathError as exc:
+            db.session.rollback()
+            form.text.errors.append(str(exc))
+            status = 400
+        else:
+            audit.record("path.edited", path.key, version=path.version)
+            db.session.commit()
+            flash(f"Saved as version {path.version}.", "success")
+            return redirect(url_for("learn.onboarding_path", key=path.key))
+    else:
+        status = 400
+    return render_template("learn/path_edit.html", path=path, form=form), status

@@ -151,12 +151,15 @@ class ModuleAsset(Base):
 
 
 class OnboardingPath(Base):
-    """A suggested route through several tracks for new staff ("New PACS analyst — first 30 days")."""
+    """A suggested route through several tracks for new staff ("New PACS analyst — first 30 days").
+
+    Bundled paths have no organisation; an organisation's adapted copy belongs to it alone."""
 
     __tablename__ = "onboarding_path"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")

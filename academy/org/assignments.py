@@ -19,13 +19,16 @@ class AssignmentError(ValueError):
     pass
 
 
-def target_title(session: Session, kind: str, target: str) -> str | None:
-    """The assigned thing's title, or None when it does not exist."""
+def target_title(session: Session, kind: str, target: str, organization_id: int | None = None) -> str | None:
+    """The assigned thing's title, or None when it does not exist (or, for a path, is another
+    organisation's)."""
     if kind in ("track", "exam"):
         track = session.scalar(select(Track).where(Track.code == target))
         return None if track is None else (f"{track.code} · {track.title}" + (" — mock exam" if kind == "exam" else ""))
     if kind == "path":
-        path = session.scalar(select(OnboardingPath).where(OnboardingPath.key == target, OnboardingPath.retired.is_(False)))
+        from academy.learn import paths
+
+        path = paths.find(session, target, organization_id)
         return path.title if path else None
     if kind == "module":
         code, _, key = target.partition("/")
@@ -41,7 +44,7 @@ def assign(session: Session, cohort: Cohort, kind: str, target: str, due_on: dat
            created_by: int | None) -> Assignment:
     if kind not in KINDS:
         raise AssignmentError(f"Assign one of: {', '.join(KINDS)}.")
-    if target_title(session, kind, target) is None:
+    if target_title(session, kind, target, cohort.organization_id) is None:
         raise AssignmentError(f"There is no {kind} '{target}'.")
     assignment = Assignment(cohort=cohort, kind=kind, target=target, due_on=due_on, requires_signoff=requires_signoff,
                             created_by=created_by)

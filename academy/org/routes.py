@@ -46,7 +46,7 @@ def organization():
     if request.method == "POST":
         try:
             if action == "invite" and invite_form.validate_on_submit():
-                cohort = roster.cohort_of(db.session, org.id, int(invite_form.cohort.data)) if invite_form.cohort.data else None
+                cohort = roster.cohort_of(db.session, org.id, int(invite_form.cohort.data) if invite_form.cohort.data.isdecimal() else 0) if invite_form.cohort.data else None
                 invitation, token = invitations.invite(db.session, org, invite_form.email.data, invite_form.role.data,
                                                        name=invite_form.name.data or "", cohort=cohort,
                                                        created_by=current_user.id, now=now)

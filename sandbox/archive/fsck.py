@@ -83,7 +83,7 @@ class FsckReport:
 
 def is_temp(name: str) -> bool:
     """Temp names of FileStore.write (.<name>.<hex>.tmp) and admin._rewrite (.<name>.edit)."""
-    return name.startswith(".") and (name.endswith(".tmp") or name.endswith(".edit"))
+    return name.startswith(".") and name.endswith((".tmp", ".edit"))
 
 
 def check(db: Database, files: FileStore, code: str, pid: int, *,
@@ -119,7 +119,7 @@ def _instance_rows(db: Database, pid: int) -> list:
 
 
 def _row_problem(files: FileStore, code: str, r) -> FsckProblem | None:
-    common = dict(store=r.store, path=r.path, uid=r.sop_instance_uid, row_id=r.id)
+    common = {"store": r.store, "path": r.path, "uid": r.sop_instance_uid, "row_id": r.id}
     if not inside(code, r.store, r.path):
         return FsckProblem(OUTSIDE_PARTITION, detail=f"path is not under {code}/{r.store}/",
                            **common)

@@ -51,7 +51,7 @@ def repair(db: Database, files: FileStore, pid: int, report: fsck.FsckReport) ->
         for p in (p for p in report.problems if p.kind == kind):
             try:
                 action = _REPAIRS[kind](db, files, code, pid, p)
-            except Exception as exc:  # noqa: BLE001 - report it, go on with the rest
+            except Exception as exc:  # report it, go on with the rest
                 log.exception("fsck %s: cannot repair %s %s", code, p.kind, p.path)
                 done.append(replace(p, detail=f"{p.detail}; repair failed: {exc}"))
                 continue
@@ -121,7 +121,7 @@ def _adopt_orphan(db, files, code, pid, p: fsck.FsckProblem) -> str:
         ds, why = None, "not a regular file"
     else:
         ds, why = read_complete(path)
-    attrs = InstanceAttributes.from_dataset(ds) if ds is not None else None
+    attrs = _attributes(ds) if ds is not None else None
     if attrs is not None and not (attrs.sop_instance_uid and attrs.sop_class_uid
                                   and attrs.study_uid and attrs.series_uid):
         attrs, why = None, "no SOP Class/Instance, Study or Series Instance UID"
@@ -151,6 +151,13 @@ def _adopt_orphan(db, files, code, pid, p: fsck.FsckProblem) -> str:
         _journal(db, code, "file-removed", p, FILE_REMOVED, reason=why)
     files.remove(p.path)
     return FILE_REMOVED
+
+
+def _attributes(ds: Dataset) -> InstanceAttributes | None:
+    try:
+        return InstanceAttributes.from_dataset(ds)
+    except Exception:  # noqa: BLE001 - unreadable values: not an instance we can index
+        return None
 
 
 def _remove_empty(db, code, pid, p: fsck.FsckProblem) -> str:
@@ -185,13 +192,13 @@ def read_complete(path: Path) -> tuple[Dataset | None, str]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ds = pydicom.dcmread(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure means "not an instance"
+    except Exception as exc:  # noqa: BLE001 - any parse failure: "not an instance"
         return None, f"not a DICOM file: {type(exc).__name__}: {exc}"[:200]
     if any("delimiter" in str(w.message) for w in caught):
         return None, "an undefined-length value has no delimiter (file truncated)"
     if "TransferSyntaxUID" not in ds.file_meta:
         return None, "no Transfer Syntax UID in the file meta"
-    for tag in ds.keys():
+    for tag in list(ds.keys()):  # iterating a Dataset yields elements, not tags
         raw = ds.get_item(tag)
         value, length = getattr(raw, "value", None), getattr(raw, "length", None)
         if isinstance(value, bytes) and length not in (None, 0xFFFFFFFF) and len(value) != length:

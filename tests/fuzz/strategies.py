@@ -246,3 +246,58 @@ def request_case(draw, rules: list, known: dict, names: list, values: list):
     query = draw(st.dictionaries(st.sampled_from(["q", "after", "weakest", "domain", "study", "instance",
                                                    "preset", "frame", "event", "next"]), form_value, max_size=2))
     return rule, params, method, fields, query
+
+
+def scrape_forms(html: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """The POST forms of a page: (action, [(field name, candidate values)]), the submit buttons' values
+    among the candidates of their name."""
+    from html.parser import HTMLParser
+
+    forms: list = []
+
+    class Parser(HTMLParser):
+        current = None
+        select = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form" and (a.get("method") or "").lower() == "post":
+                self.current = (a.get("action") or "", {})
+                forms.append(self.current)
+            elif self.current is None:
+                return
+            elif tag in ("input", "button", "textarea", "select") and a.get("name") and a["name"] != "csrf_token":
+                values = self.current[1].setdefault(a["name"], [])
+                if a.get("value") is not None:
+                    values.append(a["value"])
+                self.select = a["name"] if tag == "select" else None
+            elif tag == "option" and self.select and a.get("value") is not None:
+                self.current[1][self.select].append(a["value"])
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.current = None
+
+    Parser().feed(html)
+    return [(action, [(name, values or [""]) for name, values in fields.items()]) for action, fields in forms]
+
+
+@st.composite
+def form_case(draw, templates: list):
+    """A real form of a page, mutated: fields dropped, values replaced by adversarial ones, fields repeated,
+    extra fields added."""
+    action, fields = draw(st.sampled_from(templates))
+    data: dict[str, list[str]] = {}
+    for name, candidates in fields:
+        how = draw(st.sampled_from(("real", "real", "real", "nasty", "drop", "repeat", "empty")))
+        if how == "real":
+            data[name] = [draw(st.sampled_from(candidates))]
+        elif how == "nasty":
+            data[name] = [draw(form_value)]
+        elif how == "repeat":
+            data[name] = draw(st.lists(st.one_of(st.sampled_from(candidates), form_value), min_size=2, max_size=4))
+        elif how == "empty":
+            data[name] = [""]
+    for name, values in draw(form_fields).items():
+        data.setdefault(name, values)
+    return action, data

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Auth, csrf_from
 from tests.fuzz.strategies import (
-    MAY_CHANGE_ON_REFUSAL, NAME_PATTERN, SKIP_ENDPOINTS, VALUE_PATTERN, request_case,
+    MAY_CHANGE_ON_REFUSAL, NAME_PATTERN, SKIP_ENDPOINTS, VALUE_PATTERN, form_case, request_case, scrape_forms,
 )
 
 ROLES = ("trainee", "instructor", "org_admin", "site_admin")
@@ -57,9 +57,11 @@ class Session:
         page = client.get("/dashboard").get_data(as_text=True)
         self.csrf = csrf_from(page)
         self.known = self._known()
-        self.names, self.values = set(), set()
+        self.names, self.values, self.forms = set(), set(), []
         for url in self._pages():
             html = client.get(url).get_data(as_text=True)
+            self.forms += [(action or url, fields) for action, fields in scrape_forms(html)
+                           if not action.startswith("/logout")]
             self.names.update(n for n in re.findall(NAME_PATTERN, html) if n != "csrf_token")
             self.values.update(re.findall(VALUE_PATTERN, html))
         self.rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIP_ENDPOINTS
@@ -92,9 +94,7 @@ class Session:
                 f"/runs/{run}/console/admin"]
 
     def send(self, rule, params, method, fields, query):
-        from academy.models import Attempt  # noqa: F401  (table name below)
-
-        url = self.app.url_map.bind("localhost").build(rule.endpoint, params)
+        url = rule if isinstance(rule, str) else self.app.url_map.bind("localhost").build(rule.endpoint, params)
         before = row_counts(self.app)
         if method == "POST":
             from werkzeug.datastructures import MultiDict
@@ -114,9 +114,12 @@ def _fuzz_role(app, accounts, role: str, examples: int):
     app.logger.addHandler(errors)
     CASES[role] = 0
 
+    random_route = request_case(session.rules, session.known, sorted(session.names), sorted(session.values))
+    real_form = form_case(session.forms).map(lambda f: (f[0], {}, "POST", f[1], {}))
+
     @settings(max_examples=examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(case=request_case(session.rules, session.known, sorted(session.names), sorted(session.values)))
+    @given(case=st.one_of(random_route, real_form) if session.forms else random_route)
     def property_(case):
         CASES[role] += 1
         errors.records.clear()

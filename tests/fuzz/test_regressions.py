@@ -28,3 +28,38 @@ def test_an_id_in_a_url_too_large_for_the_database_is_not_found(client, accounts
     for url in ("/runs/9223372036854775808", "/exams/18446744073709551617", "/runs/100000000000000000000/console/viewer"):
         assert client.get(url).status_code == 404, url
     assert client.get("/runs/9223372036854775807").status_code == 404  # the largest that fits: looked up
+
+
+def _logged_in(client, account):
+    from tests.conftest import Auth, csrf_from
+
+    Auth(client).login(account)
+    return csrf_from(client.get("/dashboard").get_data(as_text=True))
+
+
+BIG = "99999999999999999999999"  # beyond the database's 64-bit integers
+
+
+def test_an_id_in_a_form_too_large_for_the_database_is_a_bad_request_not_a_crash(app, client, accounts):
+    from academy.extensions import db
+    from academy.models import Attempt
+
+    csrf = _logged_in(client, accounts["org_admin"])
+    for url, data in [("/practice/TST1/answer", {"version_id": BIG, "answer": "a"}),
+                      ("/review/answer", {"version_id": BIG}),
+                      ("/organization", {"action": "deactivate", "user_id": BIG}),
+                      ("/organization", {"action": "invite", "invite-email": "a@b.org", "invite-cohort": BIG,
+                                         "invite-role": "trainee"}),
+                      ("/organization/cohorts/1", {"action": "add-member", "member-user_id": BIG})]:
+        assert client.post(url, data={**data, "csrf_token": csrf}).status_code in (400, 404), (url, data)
+    with app.app_context():
+        assert db.session.query(Attempt).count() == 0
+
+
+def test_a_cohort_that_is_not_a_number_in_the_invite_form_is_refused(client, accounts):
+    csrf = _logged_in(client, accounts["org_admin"])
+    for cohort in ("abc", "²", "1.5"):
+        response = client.post("/organization", data={"action": "invite", "invite-email": "new@general.example.org",
+                                                       "invite-cohort": cohort, "invite-role": "trainee",
+                                                       "csrf_token": csrf})
+        assert response.status_code == 400, cohort

@@ -102,3 +102,28 @@ def test_an_onboarding_path_shows_each_step_and_what_is_done(app, client, auth, 
     pass_lab(app, accounts["trainee"].id, score=10)
     assert "2 of 3 steps done" in client.get("/paths/tst-first-week").get_data(as_text=True)
     assert client.get("/paths/no-such-path").status_code == 404
+
+
+def test_an_organisation_copies_and_adapts_a_path_that_stays_private(app, client, auth, accounts):
+    auth.login(accounts["org_admin"])
+    page = client.get("/paths/tst-first-week").get_data(as_text=True)
+    response = client.post("/paths/tst-first-week/copy", data={"csrf_token": csrf_from(page)})
+    edit_url = response.headers["Location"]
+    key = edit_url.split("/")[-2]
+    text = client.get(edit_url).get_data(as_text=True)
+    assert "module: TST1/basics" in text
+    broken = client.post(edit_url, data={"csrf_token": csrf_from(text), "text": f"id: {key}\ntitle: X\nsummary: Y\nsteps:\n  - {{day: 3, lab: no-such-lab}}\n"})
+    assert broken.status_code == 400 and "lab &#39;no-such-lab&#39; does not exist" in broken.get_data(as_text=True)
+    good = f"id: {key}\ntitle: Our first week\nsummary: Adapted.\nsteps:\n  - {{day: 1, module: TST1/basics}}\n  - {{day: 3, lab: tst-order}}\n"
+    assert client.post(edit_url, data={"csrf_token": csrf_from(text), "text": good}).status_code == 302
+    assert "Our first week" in client.get(f"/paths/{key}").get_data(as_text=True)
+    assert "First week on the test track" in client.get("/paths/tst-first-week").get_data(as_text=True)  # original kept
+    from tests.conftest import Auth
+
+    outsider = app.test_client()
+    Auth(outsider).login(accounts["other_trainee"])
+    assert outsider.get(f"/paths/{key}").status_code == 404
+    assert "Our first week" not in outsider.get("/paths").get_data(as_text=True)
+    colleague = app.test_client()
+    Auth(colleague).login(accounts["trainee"])
+    assert "Our first week" in colleague.get("/paths").get_data(as_text=True)

@@ -56,6 +56,7 @@ EXPECTED = {
     "/records/xapi.json": ("/records/xapi.json", LEARNERS, 200),
     "/records/xapi/<int:user_id>.json": ("/records/xapi/999999.json", STAFF, 404),
     "/paths/<key>": ("/paths/tst-first-week", LEARNERS, 200),
+    "/paths/<key>/edit": ("/paths/tst-first-week/edit", {"org_admin"}, 404),  # bundled paths are read-only
     "/labs/<key>": ("/labs/tst-echo", LEARNERS, 200),
     "/runs/<int:run_id>": ("/runs/999999", LEARNERS, 404),
     "/runs/<int:run_id>/trace": ("/runs/999999/trace", LEARNERS, 404),
@@ -79,6 +80,7 @@ POST_ONLY = {
     "/exams/<int:exam_id>/submit": ("/exams/999999/submit", LEARNERS, 404),
     "/labs/<key>/start": ("/labs/no-such-lab/start", LEARNERS, 404),
     "/certificates/issue": ("/certificates/issue", LEARNERS, 404),
+    "/paths/<key>/copy": ("/paths/no-such-path/copy", {"org_admin"}, 404),
     "/organization/cohorts/<int:cohort_id>/sign-off/<int:assignment_id>/<int:user_id>": (
         "/organization/cohorts/999999/sign-off/1/1", STAFF, 404),
     "/runs/<int:run_id>/check": ("/runs/999999/check", LEARNERS, 404),
