@@ -122,34 +122,42 @@ def _adopt_orphan(db, files, code, pid, p: fsck.FsckProblem) -> str:
     else:
         ds, why = read_complete(path)
     attrs = _attributes(ds) if ds is not None else None
+    if ds is not None and attrs is None:
+        why = "its indexed attributes cannot be read"
     if attrs is not None and not (attrs.sop_instance_uid and attrs.sop_class_uid
                                   and attrs.study_uid and attrs.series_uid):
         attrs, why = None, "no SOP Class/Instance, Study or Series Instance UID"
-    try:
-        with db.write() as conn:
-            indexed = conn.execute(select(Instance.id).where(
-                Instance.partition_id == pid, Instance.path == p.path)).first()
-            if indexed:
-                return ALREADY_FIXED  # a store committed meanwhile
-            if attrs is not None:
-                existing = index.find_instance(conn, pid, p.store, attrs.sop_instance_uid)
-                if existing is None:
-                    meta = ds.file_meta
-                    index.add_instance(
-                        conn, pid, p.store, attrs, path=p.path,
-                        size=files.path(p.path).stat().st_size,
-                        transfer_syntax=str(meta.TransferSyntaxUID),
-                        calling_ae=str(meta.get("SourceApplicationEntityTitle", "")).strip(),
-                        existing=None)
-                    _journal(conn, code, "reindexed", p, REINDEXED,
-                             sop_instance_uid=attrs.sop_instance_uid)
-                    return REINDEXED
-                why = "a second copy of an indexed instance"  # the indexed copy wins
-            _journal(conn, code, "file-removed", p, FILE_REMOVED, reason=why)
-    except IntegrityError:  # the same instance indexed concurrently: this copy is surplus
-        why = "indexed concurrently"
-        _journal(db, code, "file-removed", p, FILE_REMOVED, reason=why)
-    files.remove(p.path)
+    for attempt in range(2):
+        try:
+            action = _index_or_drop(db, files, code, pid, p, ds, attrs, why)
+            break
+        except IntegrityError:  # a store of the same study/series ran meanwhile: read again
+            if attempt:
+                raise  # reported as a failed repair; the file stays
+    if action == FILE_REMOVED:
+        files.remove(p.path)  # after commit: the journal says why
+    return action
+
+
+def _index_or_drop(db, files, code, pid, p, ds, attrs, why) -> str:
+    with db.write() as conn:
+        if conn.execute(select(Instance.id).where(Instance.partition_id == pid,
+                                                  Instance.path == p.path)).first():
+            return ALREADY_FIXED  # a store committed meanwhile
+        if attrs is not None:
+            if index.find_instance(conn, pid, p.store, attrs.sop_instance_uid) is None:
+                meta = ds.file_meta
+                index.add_instance(
+                    conn, pid, p.store, attrs, path=p.path,
+                    size=files.path(p.path).stat().st_size,
+                    transfer_syntax=str(meta.TransferSyntaxUID),
+                    calling_ae=str(meta.get("SourceApplicationEntityTitle", "")).strip(),
+                    existing=None)
+                _journal(conn, code, "reindexed", p, REINDEXED,
+                         sop_instance_uid=attrs.sop_instance_uid)
+                return REINDEXED
+            why = "a second copy of an indexed instance"  # the indexed copy wins
+        _journal(conn, code, "file-removed", p, FILE_REMOVED, reason=why)
     return FILE_REMOVED
 
 

@@ -193,7 +193,10 @@ def check_content(root: Path) -> list:
 
 # --- form values --------------------------------------------------------------------------------------
 
+numeric_edges = st.sampled_from(["99999999999999999999999", str(2 ** 63), str(2 ** 63 - 1), "-9223372036854775809",
+                                 "²", "١", "1_000", "0x10", "+1", "-0", "1e308", "inf", "nan", "", "00"])
 form_value = st.one_of(
+    numeric_edges,
     nasty_text,
     st.integers(-(2 ** 70), 2 ** 70).map(str),
     st.sampled_from(["1", "2", "3", "0", "-1", "a", "b", "c", "d", "True", "on", "next", "previous", "overview",
@@ -301,3 +304,96 @@ def form_case(draw, templates: list):
     for name, values in draw(form_fields).items():
         data.setdefault(name, values)
     return action, data
+
+
+# --- DICOM PDUs ---------------------------------------------------------------------------------------
+
+def associate_rq(called: str = "FZD_PACS", calling: str = "FUZZ") -> bytes:
+    """A valid A-ASSOCIATE-RQ PDU proposing Verification and CT Image Storage."""
+    from pynetdicom import build_context
+    from pynetdicom.pdu import A_ASSOCIATE_RQ
+    from pynetdicom.pdu_primitives import A_ASSOCIATE, MaximumLengthNotification
+    from pynetdicom.transport import AddressInformation
+
+    prim = A_ASSOCIATE()
+    prim.application_context_name = "1.2.840.10008.3.1.1.1"
+    prim.calling_ae_title, prim.called_ae_title = calling, called
+    prim.calling_presentation_address = AddressInformation("127.0.0.1", 1)
+    prim.called_presentation_address = AddressInformation("127.0.0.1", 2)
+    contexts = [build_context("1.2.840.10008.1.1"), build_context("1.2.840.10008.5.1.4.1.1.2")]
+    for number, cx in enumerate(contexts):
+        cx.context_id = 1 + 2 * number
+    prim.presentation_context_definition_list = contexts
+    ml = MaximumLengthNotification()
+    ml.maximum_length_received = 16384
+    prim.user_information = [ml]
+    pdu = A_ASSOCIATE_RQ()
+    pdu.from_primitive(prim)
+    return pdu.encode()
+
+
+def p_data(context_id: int, control: int, payload: bytes) -> bytes:
+    """A P-DATA-TF PDU with one PDV (PS3.8 9.3.5)."""
+    import struct
+
+    item = struct.pack(">IBB", len(payload) + 2, context_id, control) + payload
+    return struct.pack(">BBI", 0x04, 0, len(item)) + item
+
+
+def echo_command(message_id: int = 1) -> bytes:
+    from pydicom.dataset import Dataset
+    from pynetdicom.dsutils import encode
+
+    ds = Dataset()
+    ds.CommandGroupLength = 0
+    ds.AffectedSOPClassUID = "1.2.840.10008.1.1"
+    ds.CommandField = 0x0030
+    ds.MessageID = message_id
+    ds.CommandDataSetType = 0x0101
+    body = encode(ds, True, True)
+    ds.CommandGroupLength = len(body) - 12
+    return encode(ds, True, True)
+
+
+def _flip(data: bytes, draw) -> bytes:
+    if not data:
+        return draw(st.binary(max_size=16))
+    op = draw(st.sampled_from(("flip", "truncate", "insert", "length", "type", "delete")))
+    at = draw(st.integers(0, len(data) - 1))
+    if op == "flip":
+        return data[:at] + bytes([data[at] ^ (1 << draw(st.integers(0, 7)))]) + data[at + 1:]
+    if op == "truncate":
+        return data[:at]
+    if op == "insert":
+        return data[:at] + draw(st.binary(min_size=1, max_size=16)) + data[at:]
+    if op == "delete":
+        return data[:at] + data[at + draw(st.integers(1, 8)):]
+    if op == "length":  # rewrite the PDU length field (bytes 2-5) with a lie
+        import struct
+
+        return data[:2] + struct.pack(">I", draw(st.sampled_from([0, 1, len(data), len(data) * 2, 2 ** 32 - 1,
+                                                                   draw(st.integers(0, 2 ** 20))]))) + data[6:]
+    return bytes([draw(st.integers(0, 255))]) + data[1:]
+
+
+@st.composite
+def dicom_stream(draw, called: str = "FZD_PACS"):
+    """The bytes one peer sends: a mutated association request, or a valid one followed by mutated
+    P-DATA (C-ECHO command, garbage commands and datasets), or random bytes."""
+    kind = draw(st.sampled_from(("mutated_rq", "mutated_pdata", "garbage_pdata", "random")))
+    rq = associate_rq(called)
+    if kind == "mutated_rq":
+        data = rq
+        for _ in range(draw(st.integers(1, 4))):
+            data = _flip(data, draw)
+        return data
+    if kind == "random":
+        return draw(st.binary(max_size=300))
+    if kind == "mutated_pdata":
+        pdata = p_data(1, 0x03, echo_command(draw(st.integers(0, 65535))))
+        for _ in range(draw(st.integers(1, 4))):
+            pdata = _flip(pdata, draw)
+        return rq + pdata
+    payload = draw(st.binary(max_size=200))
+    return rq + p_data(draw(st.sampled_from([1, 3, 5, 255])), draw(st.integers(0, 3)), payload) \
+        + draw(st.sampled_from([b"", b"\x05\x00\x00\x00\x00\x04\x00\x00\x00\x00", b"\x07\x00\x00\x00\x00\x04\x00\x00\x00\x00"]))

@@ -1,22 +1,17 @@
 """Hypothesis against the web routes: each role, logged in, posts random and adversarial form data with a
-valid CSRF token to every state-changing route it may use, and GETs every route with random path values.
-Never a 500 (or 503), never a traceback in a page, and a refused request writes nothing."""
+valid CSRF token to every state-changing route it may use (real forms scraped from the pages, mutated, and
+random routes with random path values), and GETs every route with random path values. Never a 500 (or
+503), never a logged error or a traceback in a page, a refused request writes nothing, and the database
+passes SQLite's integrity and foreign-key checks afterwards."""
 from __future__ import annotations
 
 import collections
-import logging
 import os
-import re
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from tests.conftest import Auth, csrf_from
-from tests.fuzz.strategies import (
-    MAY_CHANGE_ON_REFUSAL, NAME_PATTERN, SKIP_ENDPOINTS, VALUE_PATTERN, form_case, request_case, scrape_forms,
-)
+from tests.fuzz.harness import Captured, Session, case_problems, database_problems, strategy_for
 
 ROLES = ("trainee", "instructor", "org_admin", "site_admin")
 CASES: dict[str, int] = {}
@@ -30,133 +25,24 @@ def app(app, box):
     return app
 
 
-class Captured(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.records = []
-
-    def emit(self, record):
-        self.records.append(record)
-
-
-def row_counts(app) -> dict[str, int]:
-    from academy.extensions import db
-
-    with app.app_context():
-        with db.engine.connect() as conn:
-            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in db.metadata.sorted_tables}
-
-
-class Session:
-    """A logged-in client with what it knows: good path values, form field names and values."""
-
-    def __init__(self, app, client, account):
-        self.app, self.client, self.account = app, client, account
-        assert Auth(client).login(account).status_code == 302
-        page = client.get("/dashboard").get_data(as_text=True)
-        self.csrf = csrf_from(page)
-        self.known = self._known()
-        self.names, self.values, self.forms = set(), set(), []
-        for url in self._pages():
-            html = client.get(url).get_data(as_text=True)
-            self.forms += [(action or url, fields) for action, fields in scrape_forms(html)
-                           if not action.startswith("/logout")]
-            self.names.update(n for n in re.findall(NAME_PATTERN, html) if n != "csrf_token")
-            self.values.update(re.findall(VALUE_PATTERN, html))
-        self.rules = [r for r in app.url_map.iter_rules() if r.endpoint not in SKIP_ENDPOINTS
-                      and r.methods & {"GET", "POST"}]
-
-    def _known(self) -> dict:
-        from academy.extensions import db
-        from academy.models import Assignment, Certificate, Cohort, ExamSession, LabRun, QuestionVersion, User
-
-        c = self.client
-        c.post("/exams/TST1/start", data={"csrf_token": self.csrf})
-        c.post("/labs/tst-echo/start", data={"csrf_token": self.csrf})
-        with self.app.app_context():
-            ids = lambda model: list(db.session.scalars(sa.select(model.id).limit(20)))  # noqa: E731
-            known = {"exam_id": ids(ExamSession), "run_id": ids(LabRun), "cohort_id": ids(Cohort),
-                     "assignment_id": ids(Assignment), "user_id": ids(User), "version_id": ids(QuestionVersion),
-                     "certificate_id": ids(Certificate), "position": [1, 2, 5, 6]}
-        known.update(code=["TST1", "TST2"], module=["basics"], lesson=["01-ports", "02-bytes"],
-                     key=["tst-echo", "tst-order", "tst-first-week"], check_id=["node", "echo", "modality"],
-                     name=["flow.svg"], token=["x"], uid=["1.2.3"], filename=["academy.css"])
-        return known
-
-    def _pages(self) -> list[str]:
-        run = (self.known["run_id"] or [0])[0]
-        exam = (self.known["exam_id"] or [0])[0]
-        cohort = (self.known["cohort_id"] or [0])[0]
-        return ["/practice/TST1", "/review", f"/exams/{exam}/1", f"/exams/{exam}", f"/runs/{run}",
-                "/tracks/TST1/modules/basics/lessons/01-ports", "/organization", f"/organization/cohorts/{cohort}",
-                "/account/password", "/certificates", "/console/dicom", "/console/admin", "/console/ris",
-                f"/runs/{run}/console/admin"]
-
-    def send(self, rule, params, method, fields, query):
-        url = rule if isinstance(rule, str) else self.app.url_map.bind("localhost").build(rule.endpoint, params)
-        before = row_counts(self.app)
-        if method == "POST":
-            from werkzeug.datastructures import MultiDict
-
-            data = MultiDict([(name, value) for name, items in fields.items() for value in (items or [""])])
-            data.setlist("csrf_token", [self.csrf])
-            response = self.client.post(url, query_string=query, data=data)
-        else:
-            response = self.client.get(url, query_string=query)
-        return url, before, response
-
-
-def _fuzz_role(app, accounts, role: str, examples: int):
-    client = app.test_client()
-    session = Session(app, client, accounts[role])
+@pytest.mark.parametrize("role", ROLES)
+def test_random_form_data_never_breaks_a_route(app, accounts, role):
+    session = Session(app, app.test_client(), accounts[role])
     errors = Captured()
     app.logger.addHandler(errors)
     CASES[role] = 0
 
-    random_route = request_case(session.rules, session.known, sorted(session.names), sorted(session.values))
-    real_form = form_case(session.forms).map(lambda f: (f[0], {}, "POST", f[1], {}))
-
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
-    @given(case=st.one_of(random_route, real_form) if session.forms else random_route)
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=strategy_for(session))
     def property_(case):
         CASES[role] += 1
-        errors.records.clear()
-        url, before, response = session.send(*case)
-        body = response.get_data(as_text=True)
-        method = case[2]
-        STATUSES[(method, response.status_code)] += 1
-        assert response.status_code not in (500, 503), (method, url, case[3], [r.exc_info for r in errors.records])
-        assert not errors.records, (method, url, [r.getMessage() for r in errors.records])
-        assert "Traceback (most recent call last)" not in body, (method, url)
-        if method == "POST" and response.status_code >= 400:
-            after = row_counts(app)
-            changed = {t for t in before if before[t] != after[t]} - MAY_CHANGE_ON_REFUSAL
-            assert not changed, (url, response.status_code, changed)
-        if response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
-            # the session ended (e.g. the fuzzer deactivated someone): log in again
-            Auth(client).login(accounts[role])
+        assert case_problems(app, session, errors, case, STATUSES) == []
 
     try:
         property_()
     finally:
         app.logger.removeHandler(errors)
-    _database_is_consistent(app)
-
-
-def _database_is_consistent(app):
-    from academy.extensions import db
-
-    with app.app_context():
-        with db.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
-            assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_random_form_data_never_breaks_a_route(app, accounts, role):
-    _fuzz_role(app, accounts, role, EXAMPLES)
+    assert database_problems(app) == []
 
 
 def test_the_forms_fuzzer_ran_enough_cases():

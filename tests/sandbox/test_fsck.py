@@ -13,12 +13,15 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pydicom
 import pytest
 from pynetdicom import AE
-from sqlalchemy import delete, update
+from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy.engine import make_url
 
 from sandbox import FsckReport, Sandbox, SandboxConfig
 from sandbox.__main__ import main
@@ -31,12 +34,37 @@ from sandbox.models import Instance
 from tests.sandbox.conftest import free_port, make_sandbox, small_study
 
 
-@pytest.fixture
-def sb(tmp_path):
-    with make_sandbox(tmp_path, start=False) as sb:
+POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
+    pytest.mark.postgres, pytest.mark.skipif(not POSTGRES_URL, reason="ACADEMY_TEST_POSTGRES_URL "
+                                             "is not set")])])
+def sb(request, tmp_path):
+    """A sandbox with partitions FA and FB, on SQLite and (if configured) PostgreSQL."""
+    with _database(request.param) as url, make_sandbox(
+            tmp_path, start=False, **({"database_url": url} if url else {})) as sb:
         for code in ("FA", "FB"):
             sb.create_partition(code)
         yield sb
+
+
+@contextmanager
+def _database(kind: str):
+    """None for SQLite; for PostgreSQL a temporary database, dropped afterwards."""
+    if kind == "sqlite":
+        yield None
+        return
+    name = f"sandbox_fsck_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def study(sb: Sandbox, code: str, seed: int, images: int = 2) -> str:
