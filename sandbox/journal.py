@@ -8,6 +8,7 @@ Kinds (dotted, stable; graders match on them):
   failure                      (bad PDU, unparsable dataset, timeout, unexpected error)
   device.c-echo / .c-find / .c-move / .c-get / .c-store   (the simulated devices, as SCU)
   partition.* node.* admin.* forward.* retention.* scenario.*
+  fsck.row-removed / .row-updated / .file-removed / .reindexed   (one per repair)
 
 Details carry what graders need: calling/called AE titles, peer, presentation contexts,
 identifier keys, level, matches, sub-operation counts, status, duration_ms, before/after.

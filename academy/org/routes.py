@@ -156,8 +156,12 @@ def cohort(cohort_id: int):
             flash(str(exc), "danger")
             status = 400
     trainees, given, cells = assignments.grid(db.session, cohort)
-    titles = {a.id: assignments.target_title(db.session, a.kind, a.target) or a.target for a in given}
+    titles = {a.id: assignments.target_title(db.session, a.kind, a.target, cohort.organization_id) or a.target
+              for a in given}
+    from academy.org import reports
+
     return render_template("org/cohort.html", cohort=cohort, trainees=trainees, assignments=given, cells=cells,
+                           report=reports.build(db.session, cohort, clock.now().date()),
                            titles=titles, today=clock.now().date(), member_form=member_form,
                            assignment_form=assignment_form, form=EmptyForm(), sign_form=SignOffForm()), status
 

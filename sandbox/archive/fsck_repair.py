@@ -13,7 +13,6 @@ a store or an edit that ran meanwhile is never undone.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -59,7 +58,6 @@ def repair(db: Database, files: FileStore, pid: int, report: fsck.FsckReport) ->
     # Parents are judged after the rows went: removing a row may empty its series.
     for p in fsck.empty_parents(db, pid):
         done.append(fsck.with_repair(p, _remove_empty(db, code, pid, p)))
-    _prune_dirs(files.root / code)
     return fsck.FsckReport(code, report.rows_checked, report.files_checked, tuple(done),
                            repaired=True, skipped_recent=report.skipped_recent)
 
@@ -215,16 +213,3 @@ def read_complete(path: Path) -> tuple[Dataset | None, str]:
     if meta_uid and meta_uid != str(ds.get("SOPInstanceUID", "")).strip():
         return None, "file meta and dataset name different SOP Instances"
     return ds, ""
-
-
-def _prune_dirs(top: Path) -> None:
-    """Remove directories left empty under the partition's directory (deepest first)."""
-    if not top.is_dir():
-        return
-    for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
-        if Path(dirpath) == top:
-            continue
-        try:
-            os.rmdir(dirpath)
-        except OSError:
-            pass

@@ -22,7 +22,7 @@ class Troubles(logging.Handler):
 
     # pynetdicom's DUL logs the protocol errors it handles itself (a truncated PDU, a peer gone silent)
     # with a traceback, then aborts or closes as PS3.8 says: those are answers, not escapes.
-    HANDLED = ("pynetdicom.dul",)
+    HANDLED = ("pynetdicom.dul", "pynetdicom.utils")  # utils: undecodable AE titles and UIDs, replaced
 
     def emit(self, record):
         if record.exc_info and not record.name.startswith(self.HANDLED):

@@ -202,3 +202,21 @@ def test_instructors_read_their_trainees_record_and_trace_but_no_one_elses(app, 
     admin = app.test_client()
     Auth(admin).login(accounts["org_admin"])
     assert "Trainee General Hospital" in admin.get("/organization/readiness").get_data(as_text=True)
+
+
+def test_the_cohort_report_charts_completion_mastery_and_labs(app, client, auth, accounts):
+    from academy.models import Cohort
+    from tests.learn.test_lessons import pass_lab
+
+    with app.app_context():
+        cohort_id = db.session.scalar(select(Cohort.id).where(Cohort.name == "Spring intake"))
+    trainee = app.test_client()
+    Auth(trainee).login(accounts["trainee"])
+    url = "/tracks/TST1/modules/basics/lessons/01-ports"
+    trainee.post(url, data={"csrf_token": csrf_from(trainee.get(url).get_data(as_text=True))})
+    pass_lab(app, accounts["trainee"].id, score=8)
+    auth.login(accounts["instructor"])
+    page = client.get(f"/organization/cohorts/{cohort_id}").get_data(as_text=True)
+    assert "Lessons completed per week" in page and re.search(r"week of \d{4}-\d\d-\d\d: 1<", page)
+    assert "Register a viewer and verify connectivity</td><td class=\"text-end\">80%" in page
+    assert "TST1 mastery per domain" in page

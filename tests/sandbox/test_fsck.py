@@ -33,7 +33,6 @@ from sandbox.imports import encode
 from sandbox.models import Instance
 from tests.sandbox.conftest import free_port, make_sandbox, small_study
 
-
 POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
 
 
@@ -125,7 +124,7 @@ def test_an_orphan_that_is_a_complete_instance_is_indexed(sb):
     assert sb.fsck("FA", min_age=0).problems == ()
 
 
-def test_an_orphan_received_over_dicom_keeps_its_transfer_syntax_and_sender(sb):
+def test_an_orphan_written_by_c_store_is_indexed_in_its_transfer_syntax(sb):
     ds, _ = instance_file(3)
     body = encode(ds)[128 + 4:]  # as C-STORE writes it: hand-made meta, dataset as received
     meta_end = 12 + int.from_bytes(body[8:12], "little")
