@@ -7,7 +7,7 @@ same SOP Instance UID, else row and file go; temp files go (never renamed, so
 never acknowledged); an orphan that is a complete DICOM instance (PS3.10) of
 the partition's store is indexed, anything else goes; last, parents left
 without instances go. Each repair re-checks its row inside its transaction, so
-a store or an edit that ran meanwhile is never undone.
+a store or an edit committed meanwhile is not undone.
 """
 
 from __future__ import annotations
@@ -47,19 +47,21 @@ def repair(db: Database, files: FileStore, pid: int, report: fsck.FsckReport) ->
     order = (fsck.OUTSIDE_PARTITION, fsck.MISSING_FILE, fsck.SIZE_MISMATCH, fsck.TEMP_FILE,
              fsck.ORPHAN_FILE)
     for kind in order:
-        for p in (p for p in report.problems if p.kind == kind):
-            try:
-                action = _REPAIRS[kind](db, files, code, pid, p)
-            except Exception as exc:  # report it, go on with the rest
-                log.exception("fsck %s: cannot repair %s %s", code, p.kind, p.path)
-                done.append(replace(p, detail=f"{p.detail}; repair failed: {exc}"))
-                continue
-            done.append(fsck.with_repair(p, action))
+        done += [_attempt(_REPAIRS[kind], db, files, code, pid, p)
+                 for p in report.problems if p.kind == kind]
     # Parents are judged after the rows went: removing a row may empty its series.
-    for p in fsck.empty_parents(db, pid):
-        done.append(fsck.with_repair(p, _remove_empty(db, code, pid, p)))
+    done += [_attempt(_remove_empty, db, files, code, pid, p) for p in fsck.empty_parents(db, pid)]
     return fsck.FsckReport(code, report.rows_checked, report.files_checked, tuple(done),
                            repaired=True, skipped_recent=report.skipped_recent)
+
+
+def _attempt(fix, db, files, code: str, pid: int, p: fsck.FsckProblem) -> fsck.FsckProblem:
+    """Run one repair; a failure is reported on the problem (left unresolved), not raised."""
+    try:
+        return fsck.with_repair(p, fix(db, files, code, pid, p))
+    except Exception as exc:  # the other repairs still run
+        log.exception("fsck %s: cannot repair %s %s", code, p.kind, p.path or p.uid)
+        return replace(p, detail=f"{p.detail}; repair failed: {exc}"[:500])
 
 
 def _journal(conn, code: str, kind: str, p: fsck.FsckProblem, action: str, **details) -> None:
@@ -166,7 +168,7 @@ def _attributes(ds: Dataset) -> InstanceAttributes | None:
         return None
 
 
-def _remove_empty(db, code, pid, p: fsck.FsckProblem) -> str:
+def _remove_empty(db, files, code, pid, p: fsck.FsckProblem) -> str:
     """Remove a parent row, only if still empty (a store may have arrived meanwhile)."""
     model = fsck.EMPTY[p.kind][0]
     with db.write() as conn:
