@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -70,6 +71,53 @@ def maintenance_command():
     click.echo(maintenance.run_once(current_app))
 
 
+backup_cli = AppGroup("backup", help="Back up and restore the whole platform (databases, DICOM files, secret key).")
+
+
+def _backup_call(action, *args):
+    from academy import backup
+
+    try:
+        return action(*args)
+    except backup.BackupError as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = exc.exit_code
+        raise error from None
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_create_command(path: Path):
+    """Write one archive at PATH (a new file) with everything needed to rebuild this platform."""
+    from academy import backup
+
+    summary = _backup_call(backup.create, current_app._get_current_object(), path)
+    for note in summary.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(f"Backed up {summary.describe()}")
+
+
+@backup_cli.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_verify_command(path: Path):
+    """Check every file in the archive at PATH against its manifest, without restoring."""
+    from academy import backup
+
+    summary = _backup_call(backup.verify, path)
+    click.echo(f"OK {summary.describe()} (made {summary.manifest['created']}, "
+               f"revision {summary.manifest['alembic_revision']})")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_restore_command(path: Path):
+    """Restore the archive at PATH into this (empty) data dir and databases; refuses if any data is there."""
+    from academy import backup
+
+    summary = _backup_call(backup.restore, current_app._get_current_object(), path)
+    click.echo(f"Restored {summary.describe()}")
+
+
 def init_app(app: Flask) -> None:
     from academy.content.cli import content_cli
     from academy.labs.cli import labs_cli
@@ -77,5 +125,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_command)
     app.cli.add_command(maintenance_command)
     app.cli.add_command(user_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(labs_cli)
