@@ -22,4 +22,4 @@ USER academy
 VOLUME ["/data"]
 EXPOSE 8000 11112 2575
 # the site; the sandbox service and the one-off jobs override the command (compose.yaml)
-CMD ["gunicorn", "-w", "4", "-b", "0.0.0.0:8000", "app:create_app()"]
+CMD ["gunicorn", "-w", "4", "-k", "gthread", "--threads", "4", "-b", "0.0.0.0:8000", "app:create_app()"]

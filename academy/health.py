@@ -1,9 +1,15 @@
-"""`/healthz`: is the database answering, and (when it runs here) is the sandbox listening?"""
+"""`/healthz`: is the database answering, and (when it runs here) is the sandbox listening?
+
+A site that is a client of the sandbox service has no listeners of its own; it checks only the
+sandbox database it shares, so a load balancer never drops a healthy instance for that. The
+service's listeners are watched where they run (`python -m sandbox serve`).
+"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from academy import sandbox_link
 from academy.extensions import db, limiter
 
 bp = Blueprint("health", __name__)
@@ -25,6 +31,9 @@ def healthz():
     sandbox = current_app.extensions.get("academy.sandbox")
     if sandbox is not None:
         status = sandbox.status()
+        if not sandbox_link.runs_here(current_app):
+            checks["sandbox_service"] = f'{status["dicom"]["host"]}:{status["dicom"]["port"]}'
+            status = {"database": status["database"]}
         checks["sandbox"] = status
         # Each part reports "listening" (a listener) or "ok" (its database); all must be true.
         healthy = healthy and all(part.get("listening", part.get("ok", False)) for part in status.values())

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 import sandbox
 
 EXTENSION_KEY = "academy.sandbox"
+EMBEDDED_KEY = "academy.sandbox.embedded"
 
 
 def config_for(app: Flask) -> sandbox.SandboxConfig:
@@ -33,7 +34,13 @@ def start(app: Flask) -> sandbox.Sandbox:
     box = app.extensions.get(EXTENSION_KEY) or sandbox.Sandbox(config_for(app))
     box.start()
     app.extensions[EXTENSION_KEY] = box
+    app.extensions[EMBEDDED_KEY] = True
     return box
+
+
+def runs_here(app: Flask) -> bool:
+    """True when this process runs the sandbox's listeners (not a client of the sandbox service)."""
+    return bool(app.extensions.get(EMBEDDED_KEY))
 
 
 def hl7_port(box: sandbox.Sandbox) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from academy.labs import placeholders, registry
 from academy.models import Lab, LabRun, Track
@@ -22,7 +22,9 @@ class LabScore:
 
 
 def catalogue(session: Session, user_id: int) -> dict[Track, list[LabScore]]:
+    # The page names each lab's domain and track: load them with the labs, not one query per lab.
     labs = session.scalars(select(Lab).where(Lab.retired.is_(False)).join(Track)
+                           .options(joinedload(Lab.domain), joinedload(Lab.track))
                            .order_by(Track.position, Lab.position)).all()
     mine = session.scalars(select(LabRun).where(LabRun.user_id == user_id).order_by(LabRun.started_at)).all()
     by_lab: dict[int, list[LabRun]] = {}

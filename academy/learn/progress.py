@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from academy.exams import questions, scoring
 from academy.models import Lab, LabRun, Lesson, LessonProgress, Module, Track
@@ -34,8 +34,10 @@ class TrackStatus:
 
 
 def tracks(session: Session) -> list[Track]:
+    # Counting and ordering need neither lesson bodies nor self-checks (loaded when a page shows them).
     return list(session.scalars(select(Track).order_by(Track.position).options(
-        selectinload(Track.domains), selectinload(Track.modules).selectinload(Module.lessons))))
+        selectinload(Track.domains),
+        selectinload(Track.modules).selectinload(Module.lessons).defer(Lesson.body).defer(Lesson.self_check))))
 
 
 def done_lessons(session: Session, user_id: int) -> set[int]:
@@ -54,7 +56,8 @@ def passed_labs(session: Session, user_id: int) -> set[int]:
 
 def active_labs(session: Session) -> dict[int, list[Lab]]:
     labs: dict[int, list[Lab]] = {}
-    for lab in session.scalars(select(Lab).where(Lab.retired.is_(False)).order_by(Lab.position)):
+    # The spec (a large JSON document) is not needed to count and order labs: loaded on access.
+    for lab in session.scalars(select(Lab).where(Lab.retired.is_(False)).order_by(Lab.position).options(defer(Lab.spec))):
         labs.setdefault(lab.track_id, []).append(lab)
     return labs
 

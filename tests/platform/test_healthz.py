@@ -43,7 +43,22 @@ def test_healthz_reports_the_sandbox_when_it_runs_in_process(app):
 
     fake = FakeSandbox()
     app.extensions["academy.sandbox"] = fake
+    app.extensions["academy.sandbox.embedded"] = True
     client = app.test_client()
     assert client.get("/healthz").get_json()["checks"]["sandbox"]["dicom"]["listening"] is True
     fake.listening = False
     assert client.get("/healthz").status_code == 503
+
+
+def test_healthz_of_a_client_of_the_sandbox_service_checks_only_the_shared_database(app):
+    """A scaled-out site has no listeners of its own; once it has used the sandbox it must stay healthy."""
+    from academy import sandbox_link
+
+    with app.app_context():
+        box = sandbox_link.get()           # a client, as in a gunicorn worker: never started here
+    client = app.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    checks = response.get_json()["checks"]
+    assert checks["sandbox"] == {"database": {"ok": True}}
+    assert checks["sandbox_service"].endswith(f":{box.config.dicom_port}")
