@@ -85,14 +85,16 @@ def lock_reason(status: TrackStatus) -> str | None:
             f"{status.track.code} builds on {'both' if len(status.locked_by) > 1 else 'it'}.")
 
 
-def next_steps(session: Session, user_id: int, weakest_first: list[str] | None = None, limit: int = 3) -> list:
+def next_steps(session: Session, user_id: int, weakest_first: list[str] | None = None, limit: int = 3, *,
+               known: dict[str, TrackStatus] | None = None) -> list:
     """The next unfinished lessons and labs (Lesson or Lab rows) in open tracks: the weakest domains
-    first, then the track's order; within a domain, a module's next lesson before the domain's labs."""
+    first, then the track's order; within a domain, a module's next lesson before the domain's labs.
+    `known` takes statuses the caller already computed for this request (the dashboard does)."""
     done, passed = done_lessons(session, user_id), passed_labs(session, user_id)
     rank = {key: n for n, key in enumerate(weakest_first or [])}
     labs = active_labs(session)
     candidates = []
-    for code, status in statuses(session, user_id).items():
+    for code, status in (known or statuses(session, user_id)).items():
         if status.locked_by:
             continue
         for module in status.track.modules:

@@ -45,7 +45,7 @@ def dashboard():
                   if score.attempts]
     return render_template("learn/dashboard.html", statuses=statuses, readiness=readiness, lab_scores=lab_scores,
                            assigned=assignments.for_trainee(db.session, current_user), today=clock.now().date(),
-                           next_lessons=progress.next_steps(db.session, current_user.id, weakest),
+                           next_lessons=progress.next_steps(db.session, current_user.id, weakest, known=statuses),
                            due_reviews=review.due_count(db.session, current_user.id, clock.now()))
 
 
