@@ -56,7 +56,9 @@ def load_config(environ: dict | None = None) -> dict:
         "ACADEMY_ALLOWED_NETWORKS": _env("SANDBOX_ALLOWED_NETWORKS", environ) or "",
         "SECRET_KEY": _env("ACADEMY_SECRET_KEY", environ) or secret_key_for(data_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: SQL logging and database errors (which the 500 handler logs) never carry the
+        # bound values, such as an organisation's LRS secret or an invitation's token hash.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

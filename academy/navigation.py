@@ -1,6 +1,8 @@
 """The navigation bar: which entries each role sees."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 from flask_login import current_user
 
@@ -17,6 +19,17 @@ NAV_ITEMS = [
     ("org.organization", "Organisation", {ORG_ADMIN}),
     ("org.site", "Site", {SITE_ADMIN}),
 ]
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: a scheme or host, `//`, a backslash (browsers read
+    `/\\host` as `//host`) or a control character (browsers drop tabs and newlines) could lead elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,6 @@
 """Logging in and out, and changing one's password."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,6 +8,7 @@ from academy import audit
 from academy.auth import service
 from academy.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from academy.extensions import db, limiter, login_manager
+from academy.navigation import local_path
 from academy.models import User
 
 bp = Blueprint("auth", __name__)
@@ -38,11 +37,7 @@ def _account_key() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths; anything with a scheme or host could send the user elsewhere."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("learn.dashboard")
+    return local_path(target) or url_for("learn.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])

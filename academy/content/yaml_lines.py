@@ -22,7 +22,7 @@ def load(text: str):
     """Parse YAML text; mappings come back as LineDict with `.line` set (1-based).
 
     Every parse error is a yaml.MarkedYAMLError with a line: the reader's errors (control characters)
-    carry only a character position, so they are re-raised as one.
+    carry only a character position, so they are re-raised as one; so is nesting too deep for the parser.
     """
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
@@ -31,6 +31,10 @@ def load(text: str):
         mark = yaml.Mark("<unicode string>", exc.position, line, 0, None, None)
         raise yaml.MarkedYAMLError(problem=f"{exc.reason} (character #x{exc.character:04x})",
                                    problem_mark=mark) from exc
+    except RecursionError:
+        # PyYAML composes and constructs recursively: content is never nested this deep.
+        mark = yaml.Mark("<unicode string>", 0, 0, 0, None, None)
+        raise yaml.MarkedYAMLError(problem="nested too deeply", problem_mark=mark) from None
 
 
 def line_of(value, path: tuple = ()) -> int:

@@ -20,6 +20,7 @@ from academy.exams import scoring, standing as standing_service
 from academy.exams.selection import AssemblyError
 from academy.extensions import db
 from academy.learn import progress
+from academy.navigation import local_path
 from academy.org.service import visible_trainee_ids
 from academy.models import ExamSession, QuestionVersion, Track
 
@@ -125,7 +126,7 @@ def flag_question(version_id: int):
     review_service.flag(db.session, current_user.id, version.question_id, clock.now())
     db.session.commit()
     flash("The question is in your review for today.", "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/") else url_for("learn.dashboard"))
+    return redirect(local_path(request.form.get("next")) or url_for("learn.dashboard"))
 
 
 @bp.post("/questions/<int:version_id>/report")
@@ -141,7 +142,7 @@ def report_question(version_id: int):
     else:
         db.session.commit()
         flash("Thank you: the instructors will look at this question.", "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/") else url_for("learn.dashboard"))
+    return redirect(local_path(request.form.get("next")) or url_for("learn.dashboard"))
 
 
 # --- spaced review -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The web-forms fuzzing harness, shared by tests/fuzz/test_forms_fuzz.py and benchmarks/fuzz_long.py."""
 from __future__ import annotations
 
+import io
 import logging
 import re
 
@@ -9,7 +10,13 @@ from hypothesis import strategies as st
 
 from tests.conftest import Auth, csrf_from
 from tests.fuzz.strategies import (
-    MAY_CHANGE_ON_REFUSAL, NAME_PATTERN, SKIP_ENDPOINTS, VALUE_PATTERN, form_case, request_case, scrape_forms,
+    MAY_CHANGE_ON_REFUSAL,
+    NAME_PATTERN,
+    SKIP_ENDPOINTS,
+    VALUE_PATTERN,
+    form_case,
+    request_case,
+    scrape_forms,
 )
 
 
@@ -25,10 +32,9 @@ class Captured(logging.Handler):
 def row_counts(app) -> dict[str, int]:
     from academy.extensions import db
 
-    with app.app_context():
-        with db.engine.connect() as conn:
-            return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-                    for t in db.metadata.sorted_tables}
+    with app.app_context(), db.engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in db.metadata.sorted_tables}
 
 
 class Session:
@@ -52,13 +58,21 @@ class Session:
 
     def _known(self) -> dict:
         from academy.extensions import db
-        from academy.models import Assignment, Certificate, Cohort, ExamSession, LabRun, QuestionVersion, User
+        from academy.models import (
+            Assignment,
+            Certificate,
+            Cohort,
+            ExamSession,
+            LabRun,
+            QuestionVersion,
+            User,
+        )
 
         c = self.client
         c.post("/exams/TST1/start", data={"csrf_token": self.csrf})
         c.post("/labs/tst-echo/start", data={"csrf_token": self.csrf})
         with self.app.app_context():
-            ids = lambda model: list(db.session.scalars(sa.select(model.id).limit(20)))  # noqa: E731
+            ids = lambda model: list(db.session.scalars(sa.select(model.id).limit(20)))
             known = {"exam_id": ids(ExamSession), "run_id": ids(LabRun), "cohort_id": ids(Cohort),
                      "assignment_id": ids(Assignment), "user_id": ids(User), "version_id": ids(QuestionVersion),
                      "certificate_id": ids(Certificate), "position": [1, 2, 5, 6]}
@@ -82,7 +96,8 @@ class Session:
         if method == "POST":
             from werkzeug.datastructures import MultiDict
 
-            data = MultiDict([(name, value) for name, items in fields.items() for value in (items or [""])])
+            data = MultiDict([(name, (io.BytesIO(value), "upload.bin") if isinstance(value, bytes) else value)
+                              for name, items in fields.items() for value in (items or [""])])
             data.setlist("csrf_token", [self.csrf])
             response = self.client.post(url, query_string=query, data=data)
         else:
@@ -109,6 +124,12 @@ def case_problems(app, session, errors, case, statuses=None) -> list[str]:
         changed = {t for t in before if before[t] != after[t]} - MAY_CHANGE_ON_REFUSAL
         if changed:
             problems.append(f"refused {method} {url} ({response.status_code}) wrote to {sorted(changed)}")
+    if method == "POST" and url.endswith(("/answer",)) and response.status_code != 200:
+        # a refused practice or review answer (bad response, expired form) stores no attempt, even when
+        # the refusal is a redirect with a message
+        after = row_counts(app)
+        if after["attempt"] != before["attempt"] or after["review_card"] != before["review_card"]:
+            problems.append(f"refused answer {url} ({response.status_code}) stored an attempt")
     if response.status_code in (301, 302, 303) and "/login" in response.headers.get("Location", ""):
         # the session ended (e.g. the fuzzer deactivated someone): log in again
         Auth(session.client).login(session.account)
@@ -124,9 +145,8 @@ def strategy_for(session):
 def database_problems(app) -> list[str]:
     from academy.extensions import db
 
-    with app.app_context():
-        with db.engine.connect() as conn:
-            problems = [] if conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok" else ["integrity"]
-            problems += [f"foreign key: {row}" for row in conn.exec_driver_sql("PRAGMA foreign_key_check")]
+    with app.app_context(), db.engine.connect() as conn:
+        problems = [] if conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok" else ["integrity"]
+        problems += [f"foreign key: {row}" for row in conn.exec_driver_sql("PRAGMA foreign_key_check")]
     return problems
 

@@ -6,12 +6,16 @@ Forms: random and adversarial form values (unicode, control characters, huge, wr
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import yaml
 from hypothesis import strategies as st
 
+# The CI properties draw the same cases on every run (a failure is reproducible, CI never flakes); set
+# ACADEMY_FUZZ_RANDOM=1 to explore, or run benchmarks/fuzz_long.py, which always draws fresh cases.
+DERANDOMIZE = os.environ.get("ACADEMY_FUZZ_RANDOM") != "1"
 FIXTURE_CONTENT = Path(__file__).resolve().parent.parent / "fixtures" / "content"
 
 # The files a mutation may target, relative to the content root: question files, module and lesson front
@@ -21,7 +25,7 @@ TARGETS = sorted(str(p.relative_to(FIXTURE_CONTENT)) for p in FIXTURE_CONTENT.rg
 
 # --- values ----------------------------------------------------------------------------------------
 
-CONTROL = "".join(chr(c) for c in range(0, 32)) + "\x7f\x85\u2028\u2029\ufeff\ud7ff"
+CONTROL = "".join(chr(c) for c in range(32)) + "\x7f\x85\u2028\u2029\ufeff\ud7ff"
 nasty_text = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=CONTROL + "abc{}[]&*!|>%@`'\"\\:#-?,", max_size=30),
@@ -51,7 +55,7 @@ weird_values = st.one_of(
 # --- content mutations --------------------------------------------------------------------------------
 
 STRUCTURAL = ("delete", "retype", "duplicate", "rename_key", "add_key")
-RAW = ("garbage_bytes", "truncate", "replace_char", "anchor_bomb", "duplicate_key", "drop_fence", "bom",
+RAW = ("deep_raw", "garbage_bytes", "truncate", "replace_char", "anchor_bomb", "duplicate_key", "drop_fence", "bom",
        "empty", "non_utf8", "tab_indent")
 content_mutation = st.fixed_dictionaries({
     "file": st.sampled_from(TARGETS),
@@ -60,6 +64,7 @@ content_mutation = st.fixed_dictionaries({
     "value": weird_values,
     "garbage": st.binary(min_size=1, max_size=12),
     "key": nasty_text,
+    "depth": st.integers(10, 1200),      # for deep_raw: nesting beyond what any parser recursion allows
     "copy_file": st.booleans(),        # also copy the file beside itself: ids used twice across files
 })
 content_mutations = st.lists(content_mutation, min_size=1, max_size=3)
@@ -151,6 +156,11 @@ def apply_mutation(root: Path, mutation: dict) -> Path:
             raw = raw[:at] + mutation["garbage"] + raw[at:]
         elif op == "truncate":
             raw = raw[:at]
+        elif op == "deep_raw":
+            depth = mutation["depth"]
+            nested = ("deep: " + ("[" * depth + "]" * depth if where < 0.5 else "{a: " * depth + "1" + "}" * depth))
+            raw = raw.replace(b"---\n", b"---\n" + nested.encode() + b"\n", 1) if path.suffix == ".md" \
+                else raw + b"\n" + nested.encode() + b"\n"
         elif op == "replace_char":
             raw = raw[:at] + mutation["garbage"][:1] + raw[at + 1:]
         elif op == "anchor_bomb":
@@ -285,6 +295,11 @@ def scrape_forms(html: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
     return [(action, [(name, values or [""]) for name, values in fields.items()]) for action, fields in forms]
 
 
+UPLOADS = [b"email,name,role,cohort\nfuzz@general.example.org,F,trainee,Spring intake\n",
+           b"\xef\xbb\xbfemail\n" + "é@x.org\n".encode(), b"\x00" * 200, b"DICM" * 40,
+           b"\x00" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\x04\x001.2\x00"]
+
+
 @st.composite
 def form_case(draw, templates: list):
     """A real form of a page, mutated: fields dropped, values replaced by adversarial ones, fields repeated,
@@ -293,7 +308,9 @@ def form_case(draw, templates: list):
     data: dict[str, list[str]] = {}
     for name, candidates in fields:
         how = draw(st.sampled_from(("real", "real", "real", "nasty", "drop", "repeat", "empty")))
-        if how == "real":
+        if name.endswith(("file", "upload")):  # a file input: bytes, sent as an upload
+            data[name] = [draw(st.one_of(st.binary(max_size=2000), st.sampled_from(UPLOADS)))]
+        elif how == "real":
             data[name] = [draw(st.sampled_from(candidates))]
         elif how == "nasty":
             data[name] = [draw(form_value)]

@@ -12,12 +12,18 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 
-from tests.fuzz.strategies import apply_mutation, check_content, content_mutations, copy_fixture_tree
+from tests.fuzz.strategies import (
+    DERANDOMIZE,
+    apply_mutation,
+    check_content,
+    content_mutations,
+    copy_fixture_tree,
+)
 
 CASES = {"loader": 0, "import": 0}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(derandomize=DERANDOMIZE, max_examples=150, deadline=None)
 @given(mutations=content_mutations)
 def test_a_mutated_content_tree_is_reported_never_raised(mutations):
     CASES["loader"] += 1
@@ -37,7 +43,8 @@ def database_digest(db) -> str:
     return digest.hexdigest()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(derandomize=DERANDOMIZE, max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=content_mutations)
 def test_importing_invalid_content_raises_content_error_and_writes_nothing(app, mutations):
     from academy import content

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.fuzz.listeners import DicomPeer, Troubles, mllp_exchange
-from tests.fuzz.strategies import dicom_stream
+from tests.fuzz.strategies import DERANDOMIZE, dicom_stream
 from tests.sandbox.conftest import make_sandbox
 from tests.sandbox.ris.test_fuzz import messages
 
@@ -27,7 +27,8 @@ def quick(tmp_path_factory):
 def test_mutated_pdus_never_hang_or_stop_the_dicom_listener(quick):
     peer = DicomPeer(quick)
     with Troubles() as troubles:
-        @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(derandomize=DERANDOMIZE, max_examples=60, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
         @given(data=dicom_stream())
         def property_(data):
             CASES["dicom"] += 1
@@ -36,14 +37,15 @@ def test_mutated_pdus_never_hang_or_stop_the_dicom_listener(quick):
 
         property_()
         peer.drain(wait=True)
-    assert peer.hangs == 0
+    assert peer.hangs == 0 and CASES["dicom"] >= 60
     assert troubles.seen == []
     assert peer.alive()
 
 
 def test_every_mutated_hl7_frame_gets_an_ack_or_a_hang_up(quick):
     with Troubles() as troubles:
-        @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(derandomize=DERANDOMIZE, max_examples=40, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
         @given(text=messages)
         def property_(text):
             CASES["mllp"] += 1
@@ -51,4 +53,4 @@ def test_every_mutated_hl7_frame_gets_an_ack_or_a_hang_up(quick):
 
         property_()
     assert troubles.seen == []
-    assert CASES["dicom"] >= 60 and CASES["mllp"] >= 40, CASES
+    assert CASES["mllp"] >= 40, CASES

@@ -1,7 +1,6 @@
 """The smallest reproductions of what the fuzzers found, one test each."""
 from __future__ import annotations
 
-
 from tests.fuzz.strategies import check_content, copy_fixture_tree
 
 
@@ -63,3 +62,14 @@ def test_a_cohort_that_is_not_a_number_in_the_invite_form_is_refused(client, acc
                                                        "invite-cohort": cohort, "invite-role": "trainee",
                                                        "csrf_token": csrf})
         assert response.status_code == 400, cohort
+
+
+def test_yaml_nested_thousands_deep_is_a_problem_not_a_recursion_error(tmp_path):
+    root = copy_fixture_tree(tmp_path)
+    bank = root / "question_banks/TST1/storage.yaml"
+    bank.write_text(bank.read_text() + "\nextra: " + "[" * 3000 + "]" * 3000 + "\n")
+    module = root / "curricula/TST1/modules/basics/module.md"
+    module.write_text(module.read_text().replace("minutes: 20", "minutes: " + "{a: " * 600 + "1" + "}" * 600))
+    problems = check_content(root)
+    assert any(p.path == bank and "nested" in p.message for p in problems)
+    assert any(p.path == module and "nested" in p.message for p in problems)
