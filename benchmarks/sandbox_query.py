@@ -43,7 +43,6 @@ def load(sb: Sandbox, code: str, instances: int) -> None:
         pid = conn.execute(select(Partition.id).where(Partition.code == code)).scalar_one()
     scope = {"partition_id": pid, "store": "archive"}
     with sb.db.write() as conn:
-        first_patient = conn.execute(select(Patient.id).order_by(Patient.id.desc())).scalar() or 0
         conn.execute(insert(Patient), [
             {**scope, "patient_id": f"P{p:07d}", "patient_name": f"NAME{p:06d}^TEST",
              "birth_date": "19700101", "sex": "O"} for p in range(patients)])

@@ -24,11 +24,10 @@ SOP_CLASS_NOT_SUPPORTED = 0x0122
 NO_SUCH_ACTION = 0x0123
 NOT_AUTHORIZED = 0x0124
 
-# PS3.7 C.5 / PS3.4 F.7.2 (MPPS N-CREATE, N-SET), used by the RIS (sandbox/ris/mpps.py).
+# PS3.7 C.5 / PS3.4 F.7.2 (MPPS N-CREATE, N-SET), used by the RIS (sandbox/ris/mpps.py), with 0x0112
+# (PS3.7 C.5.9) and 0x0120 (PS3.7 C.5.13) above.
 NO_SUCH_ATTRIBUTE = 0x0105  # PS3.7 C.5.2
 INVALID_ATTRIBUTE_VALUE = 0x0106  # PS3.7 C.5.3
-NO_SUCH_OBJECT_INSTANCE = 0x0112  # PS3.7 C.5.9
-MISSING_ATTRIBUTE = 0x0120  # PS3.7 C.5.13
 MISSING_ATTRIBUTE_VALUE = 0x0121  # PS3.7 C.5.14
 
 # PS3.4 B.2.3 Storage.
@@ -62,8 +61,6 @@ NAMES = {
     INVALID_ARGUMENT_VALUE: "Invalid argument value",
     NO_SUCH_ATTRIBUTE: "No such attribute",
     INVALID_ATTRIBUTE_VALUE: "Invalid attribute value",
-    NO_SUCH_OBJECT_INSTANCE: "No such object instance",
-    MISSING_ATTRIBUTE: "Missing attribute",
     MISSING_ATTRIBUTE_VALUE: "Missing attribute value",
     OUT_OF_RESOURCES: "Out of resources",
     DATASET_DOES_NOT_MATCH_SOP_CLASS: "Data set / identifier does not match SOP Class",
