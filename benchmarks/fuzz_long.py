@@ -11,8 +11,9 @@ Targets:
 
 Per target it prints cases, crashes (a property broken: a 500, an exception out of the loader, the listener
 no longer serving, a wrong ACK), unhandled exceptions (escaped a server thread or logged with a
-traceback), hangs (no answer and no hang-up in time; a content case over 20 s), and library races
-(pynetdicom's DUL reactor dying with InvalidEventError, counted apart), with the first few examples of each.
+traceback, a thread dying), hangs (no answer and no hang-up in time; a content case over 20 s), and library
+errors (pynetdicom's state machine logging an error it handled itself, e.g. an even presentation-context
+id, then aborting: counted apart), with the first few examples of each.
 """
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ Rejections use PS3.8 9.3.4 A-ASSOCIATE-RJ reasons:
   too many associations           -> result 2 (transient), source 3 (provider, presentation), reason 2
 
 Private pynetdicom attributes used: Association._server, Association._ae,
-Association._accepted_cx/_rejected_cx (read), ACSE._negotiate_as_acceptor.
+Association._accepted_cx/_rejected_cx (read), ACSE._negotiate_as_acceptor, and the
+state machine's TRANSITION_TABLE/ACTIONS (see `_ignore_late_local_primitives`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from pynetdicom import evt
+from pynetdicom import evt, fsm
 from pynetdicom.acse import ACSE
 from pynetdicom.presentation import PresentationContext
 
@@ -32,6 +33,23 @@ from sandbox.archive.context import AssociationContext, Services
 from sandbox.codes import split_ae_title
 
 log = logging.getLogger("sandbox.negotiation")
+
+def _ignore_late_local_primitives() -> None:
+    """Let a local answer that arrives after the association is gone be ignored, not kill the reactor.
+
+    PS3.8 9.2.3 (Table 9-10): in Sta13 the association no longer exists and the provider only awaits the
+    transport close; the table gives no action for a local primitive there. When a peer's bad PDU moves
+    the machine to Sta13 while the sandbox is still answering (its A-ASSOCIATE-AC, a P-DATA, a release
+    response), pynetdicom 3.0 raises InvalidEventError in its reactor thread (found by tests/fuzz). The
+    answer is moot by then, so drop it and stay in Sta13; the close then completes as usual.
+    """
+    fsm.ACTIONS.setdefault("SBX-IGNORE", ("Ignore a local primitive: the association no longer exists",
+                                          lambda dul: "Sta13", "Sta13"))
+    for event in ("Evt1", "Evt7", "Evt8", "Evt9", "Evt11", "Evt14", "Evt15"):  # the local user primitives
+        fsm.TRANSITION_TABLE.setdefault((event, "Sta13"), "SBX-IGNORE")
+
+
+_ignore_late_local_primitives()
 
 # Calling AE titles a partition always knows: its own simulated devices and roles.
 OWN_SUFFIXES = ("PACS", "WS", "RIS", "CT", "MR")
