@@ -55,6 +55,30 @@ def make_sandbox(tmp: Path, *, start: bool = True, **overrides):
         sb.close()
 
 
+@contextmanager
+def postgres_sandbox(tmp: Path, postgres_url: str, code: str, **overrides):
+    """A started sandbox on a fresh PostgreSQL database (dropped after) with partition `code` and a test node."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sandbox_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        with make_sandbox(tmp, database_url=url, **overrides) as sb:
+            sb.create_partition(code)
+            sb.add_node(code, "TESTSCU", "127.0.0.1", 1)
+            yield sb
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     with make_sandbox(tmp_path_factory.mktemp("sandbox")) as sb:

@@ -7,14 +7,11 @@ created for this module and dropped after.
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from sandbox.archive import status as st
-from tests.sandbox.conftest import associate, find, make_sandbox
+from tests.sandbox.conftest import associate, find, postgres_sandbox
 
 POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
 pytestmark = [
@@ -26,20 +23,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory):
-    name = f"sandbox_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        with make_sandbox(tmp_path_factory.mktemp("pg"), database_url=url) as sb:
-            sb.create_partition("PG1")
-            sb.add_node("PG1", "TESTSCU", "127.0.0.1", 1)
-            yield sb
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_sandbox(tmp_path_factory.mktemp("pg"), POSTGRES_URL, "PG1") as sb:
+        yield sb
 
 
 def test_store_find_move_on_postgres(pg):

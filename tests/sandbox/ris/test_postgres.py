@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from sandbox.archive import status as st
 from sandbox.ris import samples
 from sandbox.ris.mllp import MllpClient
-from tests.sandbox.conftest import make_sandbox
+from tests.sandbox.conftest import postgres_sandbox
 from tests.sandbox.ris.conftest import ack_of, mwl_find
 
 POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
@@ -30,20 +27,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory):
-    name = f"sandbox_ris_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        with make_sandbox(tmp_path_factory.mktemp("pg"), database_url=url, hl7_port=0) as sb:
-            sb.create_partition("PGR")
-            sb.add_node("PGR", "TESTSCU", "127.0.0.1", 1)
-            yield sb
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_sandbox(tmp_path_factory.mktemp("pg"), POSTGRES_URL, "PGR", hl7_port=0) as sb:
+        yield sb
 
 
 def test_orders_over_mllp_from_many_connections_on_postgres(pg):
