@@ -29,6 +29,17 @@ def track_readiness(session: Session, user_id: int, track: Track,
     return readiness(estimates, {d.key: d.weight for d in track.domains}, track.pass_mark, track.exam_length)
 
 
+def open_tracks_readiness(session: Session, user_id: int, tracks: list[Track]) -> tuple[dict[str, Readiness], list[str]]:
+    """Readiness per open track, and the two weakest answered domains of each (for "what next")."""
+    readiness_by_track, weakest = {}, []
+    for track in tracks:
+        estimates = masteries(session, user_id, track)
+        readiness_by_track[track.code] = track_readiness(session, user_id, track, estimates)
+        if any(e.answers for e in estimates.values()):
+            weakest += sorted(estimates, key=lambda key: estimates[key].mean)[:2]
+    return readiness_by_track, weakest
+
+
 def weakest_domains(session: Session, user_id: int, track: Track, count: int = 2) -> list[Domain]:
     estimates = masteries(session, user_id, track)
     return sorted(track.domains, key=lambda d: (estimates[d.key].mean, -d.weight))[:count]

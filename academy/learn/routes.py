@@ -30,14 +30,8 @@ def index():
 @role_required(*ANY_ROLE)
 def dashboard():
     statuses = progress.statuses(db.session, current_user.id)
-    readiness, weakest = {}, []
-    for code, status in statuses.items():
-        if status.locked_by:
-            continue
-        estimates = standing.masteries(db.session, current_user.id, status.track)
-        readiness[code] = standing.track_readiness(db.session, current_user.id, status.track, estimates)
-        if any(e.answers for e in estimates.values()):
-            weakest += sorted(estimates, key=lambda key: estimates[key].mean)[:2]
+    readiness, weakest = standing.open_tracks_readiness(
+        db.session, current_user.id, [status.track for status in statuses.values() if not status.locked_by])
     from academy.labs import service as labs
     from academy.org import assignments
 
