@@ -303,14 +303,8 @@ def exam_results(exam_id: int):
 @bp.get("/standing")
 @role_required(*ANY_ROLE)
 def standing():
-    rows = []
-    for code, status in progress.statuses(db.session, current_user.id).items():
-        if status.locked_by:
-            continue
-        estimates = standing_service.masteries(db.session, current_user.id, status.track)
-        rows.append((status.track, estimates,
-                     standing_service.track_readiness(db.session, current_user.id, status.track, estimates)))
-    return render_template("exams/standing.html", rows=rows)
+    open_tracks = [s.track for s in progress.statuses(db.session, current_user.id).values() if not s.locked_by]
+    return render_template("exams/standing.html", rows=standing_service.by_track(db.session, current_user.id, open_tracks))
 
 
 @bp.get("/instructor/items/<code>")

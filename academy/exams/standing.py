@@ -29,12 +29,20 @@ def track_readiness(session: Session, user_id: int, track: Track,
     return readiness(estimates, {d.key: d.weight for d in track.domains}, track.pass_mark, track.exam_length)
 
 
-def open_tracks_readiness(session: Session, user_id: int, tracks: list[Track]) -> tuple[dict[str, Readiness], list[str]]:
-    """Readiness per open track, and the two weakest answered domains of each (for "what next")."""
-    readiness_by_track, weakest = {}, []
+def by_track(session: Session, user_id: int, tracks: list[Track]) -> list[tuple[Track, dict[str, Estimate], Readiness]]:
+    """Mastery per domain and readiness, for each of `tracks`."""
+    rows = []
     for track in tracks:
         estimates = masteries(session, user_id, track)
-        readiness_by_track[track.code] = track_readiness(session, user_id, track, estimates)
+        rows.append((track, estimates, track_readiness(session, user_id, track, estimates)))
+    return rows
+
+
+def open_tracks_readiness(session: Session, user_id: int, tracks: list[Track]) -> tuple[dict[str, Readiness], list[str]]:
+    """Readiness per track, and the two weakest answered domains of each (for "what next")."""
+    readiness_by_track, weakest = {}, []
+    for track, estimates, ready in by_track(session, user_id, tracks):
+        readiness_by_track[track.code] = ready
         if any(e.answers for e in estimates.values()):
             weakest += sorted(estimates, key=lambda key: estimates[key].mean)[:2]
     return readiness_by_track, weakest
