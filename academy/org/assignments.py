@@ -88,6 +88,9 @@ class AssignmentStatus:
     def overdue(self, today: date) -> bool:
         return not self.complete and self.assignment.due_on < today
 
+    def state(self, today: date) -> str:
+        return "done" if self.complete else "overdue" if self.overdue(today) else "open"
+
 
 def for_trainee(session: Session, user: User) -> list[AssignmentStatus]:
     """The trainee's assignments from every cohort they learn in, soonest due first."""
@@ -124,3 +127,10 @@ def sign_off(session: Session, assignment: Assignment, trainee: User, *, by: Use
     record = SignOff(assignment=assignment, user_id=trainee.id, signed_by=by.id, note=note.strip())
     session.add(record)
     return record
+
+
+def grid_table(session: Session, cohort: Cohort, today: date) -> tuple[list[str], list[list[str]]]:
+    """The cohort grid as a header and rows (name, e-mail, then done/overdue/open per assignment), for CSV."""
+    trainees, given, cells = grid(session, cohort)
+    header = ["name", "email"] + [f"{a.kind} {a.target} (due {a.due_on.isoformat()})" for a in given]
+    return header, [[t.display_name, t.email] + [cells[(t.id, a.id)].state(today) for a in given] for t in trainees]

@@ -173,8 +173,8 @@ def sign_off(cohort_id: int, assignment_id: int, user_id: int):
     form = SignOffForm()
     if not form.validate_on_submit():
         abort(400, "This form has expired. Reload the page and try again.")
-    assignment = next((a for a in db.session.scalars(select(assignments.Assignment).where(
-        assignments.Assignment.cohort_id == cohort.id)) if a.id == assignment_id), None)
+    assignment = db.session.scalar(select(assignments.Assignment).where(
+        assignments.Assignment.cohort_id == cohort.id, assignments.Assignment.id == assignment_id))
     if assignment is None:
         abort(404)
     try:
@@ -194,12 +194,7 @@ def sign_off(cohort_id: int, assignment_id: int, user_id: int):
 @role_required(INSTRUCTOR, ORG_ADMIN)
 def cohort_csv(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
-    trainees, given, cells = assignments.grid(db.session, cohort)
-    today = clock.now().date()
-    rows = [[t.display_name, t.email] + [("done" if cells[(t.id, a.id)].complete else
-                                          "overdue" if cells[(t.id, a.id)].overdue(today) else "open") for a in given]
-            for t in trainees]
-    header = ["name", "email"] + [f"{a.kind} {a.target} (due {a.due_on.isoformat()})" for a in given]
+    header, rows = assignments.grid_table(db.session, cohort, clock.now().date())
     return Response(exports.to_csv(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="cohort-{cohort.id}.csv"'})
 
