@@ -54,14 +54,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.filters["markdown"] = lambda text: Markup(render_markdown(text))
 
     from academy.auth.routes import bp as auth_bp
+    from academy.authoring.routes import bp as authoring_bp
     from academy.exams.routes import bp as exams_bp
     from academy.health import bp as health_bp
     from academy.labs import consoles  # noqa: F401  (adds the console pages to the labs blueprint)
     from academy.labs.routes import bp as labs_bp
     from academy.learn.routes import bp as learn_bp
+    from academy.lti.routes import bp as lti_bp
     from academy.org.routes import bp as org_bp
     from academy.records.routes import bp as records_bp
 
-    for blueprint in (auth_bp, exams_bp, health_bp, labs_bp, learn_bp, org_bp, records_bp):
+    for blueprint in (auth_bp, authoring_bp, exams_bp, health_bp, labs_bp, learn_bp, lti_bp, org_bp, records_bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,6 +1,6 @@
 """Work done on a schedule rather than on a request: closing mock exams at their deadline even when no
-browser is open, freeing finished lab runs' images (their traces stay), and sending learning records to
-organisations' learning record stores.
+browser is open, freeing finished lab runs' images (their traces stay), sending learning records to
+organisations' learning record stores, and sending scores back to the LMSs trainees launched from (LTI AGS).
 
 `python app.py` runs `Maintenance` on a thread; a scaled-out site runs `flask --app app maintenance`
 from cron instead (both are safe to run in several places at once: every step is a conditional update).
@@ -17,6 +17,7 @@ from academy import clock, sandbox_link
 from academy.exams import mock_exams
 from academy.extensions import db
 from academy.labs import runs
+from academy.lti import scores as lti_scores
 from academy.records import lrs
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ def run_once(app: Flask) -> dict:
         released = runs.release_finished(db.session, sandbox_link.get(), now, after=RELEASE_AFTER)
         records = lrs.run(db.session, now, app.config.get("ACADEMY_PUBLIC_URL") or
                           f"http://{app.config['ACADEMY_HOST']}:{app.config['ACADEMY_PORT']}")
+        grades = lti_scores.run(db.session, now)  # after closing exams, so their scores go out this round
         db.session.remove()
-    return {"exams_closed": closed, "partitions_released": released, **records}
+    return {"exams_closed": closed, "partitions_released": released, **records, **grades}
 
 
 class Maintenance(threading.Thread):

@@ -16,6 +16,7 @@ NAV_ITEMS = [
     ("exams.practice_home", "Practice", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
     ("exams.exams_home", "Mock exams", {TRAINEE, INSTRUCTOR, ORG_ADMIN}),
     ("org.cohorts", "My cohorts", {INSTRUCTOR, ORG_ADMIN}),
+    ("authoring.index", "Authoring", {INSTRUCTOR, ORG_ADMIN}),
     ("org.organization", "Organisation", {ORG_ADMIN}),
     ("org.site", "Site", {SITE_ADMIN}),
 ]

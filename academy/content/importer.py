@@ -38,14 +38,24 @@ def question_payload(spec) -> dict:
             "explanation": data["explanation"], "references": data["references"]}
 
 
-def import_bundle(session: Session, bundle: Bundle) -> ImportReport:
-    """Bring the database in line with `bundle`. The caller commits (or rolls back on error)."""
+def _owned_by(organization_id: int | None):
+    return Track.organization_id.is_(None) if organization_id is None else Track.organization_id == organization_id
+
+
+def import_bundle(session: Session, bundle: Bundle, organization_id: int | None = None) -> ImportReport:
+    """Bring the content of one owner (the bundled content, or one organisation's) in line with `bundle`.
+
+    The caller commits (or rolls back on error). Tracks and questions of other owners are never touched.
+    """
     report = ImportReport()
-    existing_tracks = {t.code: t for t in session.scalars(select(Track).options(selectinload(Track.domains)))}
-    questions = {q.key: q for q in session.scalars(select(Question).options(selectinload(Question.current)))}
-    seen_questions: set[str] = set()
+    owned = _owned_by(organization_id)
+    existing_tracks = {t.code: t for t in session.scalars(select(Track).where(owned).options(selectinload(Track.domains)))}
+    questions = {(q.track_id, q.key): q for q in session.scalars(
+        select(Question).join(Track, Question.track_id == Track.id).where(owned).options(selectinload(Question.current)))}
+    seen_questions: set[tuple[int, str]] = set()
     for position, (code, loaded) in enumerate(sorted(bundle.tracks.items(), key=lambda i: i[1].spec.order)):
-        track = existing_tracks.get(code) or Track(code=code)
+        track = existing_tracks.pop(code, None) or Track(code=code, organization_id=organization_id)
+        track.retired = False
         session.add(track)
         _update_track(track, loaded, position)
         domains = _upsert_domains(session, track, loaded)
@@ -54,13 +64,18 @@ def import_bundle(session: Session, bundle: Bundle) -> ImportReport:
         _import_modules(session, track, loaded, domains, report)
         _import_labs(session, track, loaded, domains, report)
         for item in loaded.questions:
-            seen_questions.add(item.spec.id)
+            seen_questions.add((track.id, item.spec.id))
             _upsert_question(session, questions, track, domains[item.domain], item.spec, report)
+    for gone in existing_tracks.values():
+        if not gone.retired:
+            gone.retired = True
+            report.retired.append(f"track {gone.code}")
     for key, question in questions.items():
         if key not in seen_questions and not question.retired:
             question.retired = True
-            report.retired.append(f"question {key}")
-    _import_paths(session, bundle, report)
+            report.retired.append(f"question {key[1]}")
+    if organization_id is None:  # an organisation's paths are its copies, edited on the paths page
+        _import_paths(session, bundle, report)
     return report
 
 
@@ -186,9 +201,9 @@ def _replace_assets(session: Session, module: Module, assets: dict) -> None:
 def _upsert_question(session: Session, questions: dict, track: Track, domain: Domain, spec, report: ImportReport):
     payload = question_payload(spec)
     digest = content_hash(payload)
-    question = questions.get(spec.id)
+    question = questions.get((track.id, spec.id))
     if question is None:
-        question = questions[spec.id] = Question(key=spec.id, track=track, domain=domain)
+        question = questions[(track.id, spec.id)] = Question(key=spec.id, track=track, domain=domain)
         session.add(question)
     question.track, question.domain, question.retired = track, domain, False
     report.questions += 1

@@ -99,6 +99,10 @@ class Bundle:
     tracks: dict[str, LoadedTrack] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     paths: list[LoadedPath] = field(default_factory=list)
+    # What the tree may link to without holding it (an organisation's tree links to the bundled content):
+    # track code -> module id -> lesson keys, and lab ids.
+    outside_tracks: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    outside_labs: set[str] = field(default_factory=set)
 
     @property
     def labs(self) -> dict[str, LoadedLab]:

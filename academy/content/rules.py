@@ -36,6 +36,14 @@ def exam_share(length: int, weight: int) -> int:
 
 
 def _unique_ids(bundle: Bundle) -> None:
+    labs: dict[str, str] = {}
+    for track in bundle.tracks.values():
+        if track.spec.code in bundle.outside_tracks:
+            bundle.problem(track.path / "track.yaml", 1, f"code '{track.spec.code}' is a bundled track's; choose another")
+        for lab in track.labs:
+            if lab.spec.id in labs or lab.spec.id in bundle.outside_labs:
+                bundle.problem(lab.path, 1, f"lab id '{lab.spec.id}' is used twice (also in {labs.get(lab.spec.id, 'the bundled labs')})")
+            labs[lab.spec.id] = str(lab.path.name)
     seen: dict[str, str] = {}
     for track in bundle.tracks.values():
         items = [(q.spec.id, q.path, q.line) for q in track.questions]
@@ -48,7 +56,7 @@ def _unique_ids(bundle: Bundle) -> None:
 
 def _requirements(bundle: Bundle, track: LoadedTrack) -> None:
     for code in track.spec.requires:
-        if code not in bundle.tracks or code == track.spec.code:
+        if (code not in bundle.tracks and code not in bundle.outside_tracks) or code == track.spec.code:
             bundle.problem(track.path / "track.yaml", 1, f"requires unknown track '{code}'")
 
 
@@ -113,7 +121,6 @@ def _near_duplicates(bundle: Bundle, track: LoadedTrack) -> None:
 
 def _modules(bundle: Bundle, track: LoadedTrack) -> None:
     domains = {d.key for d in track.spec.domains}
-    modules = {m.spec.id: m for m in track.modules}
     for module in track.modules:
         if module.spec.domain not in domains:
             bundle.problem(module.path / "module.md", 2, f"domain '{module.spec.domain}' is not a domain of {track.spec.code}")
@@ -130,7 +137,7 @@ def _modules(bundle: Bundle, track: LoadedTrack) -> None:
                 bundle.problem(lesson.path, lesson.body_line, "the lesson contains a placeholder (TODO, TBD, lorem ipsum)")
             for number, line in enumerate(lesson.body.splitlines(), start=lesson.body_line):
                 for kind, target in INTERNAL_LINK.findall(line):
-                    error = resolve_error(bundle, track, modules, kind, target)
+                    error = resolve_error(bundle, track, kind, target)
                     if error:
                         bundle.problem(lesson.path, number, error)
                 for image in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", line):
@@ -138,26 +145,28 @@ def _modules(bundle: Bundle, track: LoadedTrack) -> None:
                         bundle.problem(lesson.path, number, f"image '{image}' is not a file in the module folder")
 
 
-def resolve_error(bundle: Bundle, track: LoadedTrack, modules: dict, kind: str, target: str) -> str | None:
+def resolve_error(bundle: Bundle, track: LoadedTrack, kind: str, target: str) -> str | None:
     """Why an internal link does not resolve, or None when it does."""
     if kind == "console":
         return None if target in CONSOLES else f"console '{target}' does not exist; use one of {', '.join(CONSOLES)}"
     if kind == "track":
-        return None if target in bundle.tracks else f"track '{target}' does not exist"
+        return None if target in bundle.tracks or target in bundle.outside_tracks else f"track '{target}' does not exist"
     if kind == "lab":
-        return None if target in bundle.labs else f"lab '{target}' does not exist"
+        return None if target in bundle.labs or target in bundle.outside_labs else f"lab '{target}' does not exist"
     parts = target.split("/")
-    other = track
+    code, modules_of = track.spec.code, {m.spec.id: {lesson.key for lesson in m.lessons} for m in track.modules}
     if len(parts) == (3 if kind == "lesson" else 2):
-        other = bundle.tracks.get(parts[0])
-        parts = parts[1:]
-        if other is None:
+        code, parts = parts[0], parts[1:]
+        other = bundle.tracks.get(code)
+        modules_of = ({m.spec.id: {lesson.key for lesson in m.lessons} for m in other.modules} if other
+                      else bundle.outside_tracks.get(code))
+        if modules_of is None:
             return f"track in '{target}' does not exist"
-    module = {m.spec.id: m for m in other.modules}.get(parts[0])
-    if module is None:
-        return f"module '{parts[0]}' does not exist in {other.spec.code}"
+    lessons = modules_of.get(parts[0])
+    if lessons is None:
+        return f"module '{parts[0]}' does not exist in {code}"
     if kind == "lesson":
-        if len(parts) != 2 or parts[1] not in {lesson.key for lesson in module.lessons}:
+        if len(parts) != 2 or parts[1] not in lessons:
             return f"lesson '{target}' does not exist (write lesson:<module>/<lesson file name without .md>)"
     return None
 
@@ -174,7 +183,7 @@ def _labs(bundle: Bundle, track: LoadedTrack) -> None:
         if spec.domain not in domains:
             bundle.problem(lab.path, 1, f"domain '{spec.domain}' is not a domain of {track.spec.code}")
         for missing in spec.prerequisites:
-            if missing not in bundle.labs:
+            if missing not in bundle.labs and missing not in bundle.outside_labs:
                 bundle.problem(lab.path, 1, f"prerequisite lab '{missing}' does not exist")
         for name in sorted(placeholders.unknown(raw)):
             bundle.problem(lab.path, 1, f"unknown placeholder {{{name}}}; use one of {', '.join(placeholders.NAMES)}")
@@ -201,7 +210,7 @@ def _labs(bundle: Bundle, track: LoadedTrack) -> None:
                 bundle.problem(lab.path, _line(raw, "checks", index), f"check '{check.id}' needs a question for the trainee")
         for number, text in enumerate(spec.instructions.splitlines(), start=_line(raw, "instructions")):
             for kind, target in INTERNAL_LINK.findall(text):
-                error = resolve_error(bundle, track, {m.spec.id: m for m in track.modules}, kind, target)
+                error = resolve_error(bundle, track, kind, target)
                 if error:
                     bundle.problem(lab.path, number, error)
 

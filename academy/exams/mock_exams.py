@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from academy.exams import questions, review, scoring
 from academy.exams.selection import assemble
+from academy.lti import scores as lti_scores
 from academy.models import Attempt, ExamItem, ExamSession, QuestionVersion, Track
 
 GRACE = timedelta(seconds=5)  # an answer sent in the last seconds may arrive just after the deadline
@@ -97,6 +98,7 @@ def submit(session: Session, exam: ExamSession, now: datetime, *, by: str = "tra
     review.record_many(session, exam.user_id, [(i.version.question_id, i.correct) for i in items], submitted_at)
     exam.score = right / len(items) if items else 0.0
     exam.passed = exam.score >= exam.pass_mark
+    lti_scores.queue_for_exam(session, exam, now)  # for an exam opened by an LMS launch, the score goes back
     return True
 
 

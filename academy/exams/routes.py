@@ -13,8 +13,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from academy import audit, clock
-from academy.access import ANY_ROLE, INSTRUCTOR, ORG_ADMIN, role_required
+from academy.access import ANY_ROLE, INSTRUCTOR, ORG_ADMIN, current_organization_id, role_required
 from academy.auth.forms import EmptyForm
+from academy.content import visibility
 from academy.exams import item_report, mock_exams, practice as practice_service, questions, review as review_service
 from academy.exams import scoring, standing as standing_service
 from academy.exams.selection import AssemblyError
@@ -29,7 +30,7 @@ bp = Blueprint("exams", __name__)
 
 def _open_track(code: str) -> Track:
     """The track, if it exists and is not locked for this trainee."""
-    track = db.session.scalar(select(Track).where(Track.code == code))
+    track = visibility.track_by_code(db.session, code, current_organization_id())
     if track is None:
         abort(404)
     status = progress.statuses(db.session, current_user.id)[code]
@@ -310,7 +311,7 @@ def standing():
 @bp.get("/instructor/items/<code>")
 @role_required(INSTRUCTOR, ORG_ADMIN)
 def item_analysis(code: str):
-    track = db.session.scalar(select(Track).where(Track.code == code))
+    track = visibility.track_by_code(db.session, code, current_organization_id())
     if track is None:
         abort(404)
     report = item_report.build(db.session, track, visible_trainee_ids(db.session, current_user))

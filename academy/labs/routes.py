@@ -6,9 +6,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from academy import audit, clock, sandbox_link
-from academy.access import ANY_ROLE, role_required
+from academy.access import ANY_ROLE, current_organization_id, role_required
 from academy.auth.forms import EmptyForm
-from academy.content import markdown
+from academy.content import markdown, visibility
 from academy.extensions import db
 from academy.labs import placeholders, runs, service, trace
 from academy.labs.workspace import connection, for_run
@@ -20,7 +20,7 @@ bp = Blueprint("labs", __name__)
 
 
 def _lab_or_404(key: str) -> Lab:
-    lab = db.session.scalar(select(Lab).where(Lab.key == key, Lab.retired.is_(False)))
+    lab = visibility.lab_by_key(db.session, key, current_organization_id())
     if lab is None:
         abort(404)
     return lab

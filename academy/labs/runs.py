@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import sandbox
 from academy.labs import grading, placeholders, registry
 from academy.labs.context import CheckContext
+from academy.lti import scores as lti_scores
 from academy.models import CheckResult, Grading, HintTaken, Lab, LabAnswer, LabRun, PracticeSpace
 
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -153,6 +154,7 @@ def submit(session: Session, box: sandbox.Sandbox, run: LabRun, now: datetime, c
         return False
     final = grade(session, box, run, now, connection, final=True)
     run.score = final.score
+    lti_scores.queue_for_run(session, run, now)  # the LMS the trainee launched this lab from gets the score
     return True
 
 

@@ -5,7 +5,7 @@ No platform database is involved: each lab gets two throwaway partitions in the 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sandbox
 from academy.labs import grading, placeholders, solutions
@@ -19,6 +19,8 @@ class SelfTestResult:
     idle: int
     max_score: int
     failures: list[str]
+    solved_outcomes: list = field(default_factory=list)  # each check's outcome after the solution
+    idle_outcomes: list = field(default_factory=list)  # and on a partition nobody touched
 
     @property
     def ok(self) -> bool:
@@ -48,4 +50,4 @@ def run(box: sandbox.Sandbox, spec: dict, *, hl7_port: int) -> SelfTestResult:
         box.delete_partition(idle_code)
     failures = [f"solution fails '{o.check_id}': {o.message}" for o in solved if not o.passed]
     failures += [f"doing nothing passes '{o.check_id}'" for o in idle if o.passed]
-    return SelfTestResult(spec["id"], grading.total(solved), grading.total(idle), max_score, failures)
+    return SelfTestResult(spec["id"], grading.total(solved), grading.total(idle), max_score, failures, solved, idle)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from academy.content import visibility
 from academy.labs import placeholders, registry
 from academy.models import Lab, LabRun, Track
 
@@ -24,6 +25,7 @@ class LabScore:
 def catalogue(session: Session, user_id: int) -> dict[Track, list[LabScore]]:
     # The page names each lab's domain and track: load them with the labs, not one query per lab.
     labs = session.scalars(select(Lab).where(Lab.retired.is_(False)).join(Track)
+                           .where(visibility.visible(visibility.organization_of(session, user_id)))
                            .options(joinedload(Lab.domain), joinedload(Lab.track))
                            .order_by(Track.position, Lab.position)).all()
     mine = session.scalars(select(LabRun).where(LabRun.user_id == user_id).order_by(LabRun.started_at)).all()
@@ -49,9 +51,10 @@ def unmet_prerequisites(session: Session, user_id: int, lab: Lab) -> list[Lab]:
     keys = lab.spec.get("prerequisites") or []
     if not keys:
         return []
-    done = set(session.scalars(select(Lab.key).join(LabRun, LabRun.lab_id == Lab.id)
-                               .where(LabRun.user_id == user_id, LabRun.state == "submitted", Lab.key.in_(keys))))
-    return list(session.scalars(select(Lab).where(Lab.key.in_(set(keys) - done))))
+    seen = visibility.visible(lab.track.organization_id)  # a bundled lab or one of the same organisation
+    done = set(session.scalars(select(Lab.key).join(LabRun, LabRun.lab_id == Lab.id).join(Track, Lab.track_id == Track.id)
+                               .where(LabRun.user_id == user_id, LabRun.state == "submitted", Lab.key.in_(keys), seen)))
+    return list(session.scalars(select(Lab).join(Track, Lab.track_id == Track.id).where(Lab.key.in_(set(keys) - done), seen)))
 
 
 def knowledge_checks(spec: dict, values: dict[str, str] | None = None) -> list[dict]:

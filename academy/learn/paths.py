@@ -7,8 +7,9 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from academy.content import visibility
 from academy.learn import progress
-from academy.models import ExamSession, Lab, Module, OnboardingPath, Track
+from academy.models import ExamSession, OnboardingPath, Track
 
 
 @dataclass
@@ -26,18 +27,19 @@ def steps(session: Session, user_id: int, path: OnboardingPath) -> list[StepView
     passed = progress.passed_labs(session, user_id)
     passed_exams = set(session.scalars(select(Track.code).join(ExamSession, ExamSession.track_id == Track.id)
                                        .where(ExamSession.user_id == user_id, ExamSession.passed.is_(True))))
+    organization_id = visibility.organization_of(session, user_id)
     views = []
     for step in path.steps:
         note = step.get("note", "")
         if "module" in step:
             code, _, key = step["module"].partition("/")
-            module = session.scalar(select(Module).join(Track).where(Track.code == code, Module.key == key))
+            module = visibility.module_by_key(session, code, key, organization_id)
             lessons = [lesson for lesson in module.lessons if not lesson.retired] if module else []
             views.append(StepView(step["day"], "module", f"{code}: {module.title}" if module else step["module"],
                                   url_for("learn.module", code=code, module=key) if module else None,
                                   bool(lessons) and all(lesson.id in done_lessons for lesson in lessons), note))
         elif "lab" in step:
-            lab = session.scalar(select(Lab).where(Lab.key == step["lab"]))
+            lab = visibility.lab_by_key(session, step["lab"], organization_id, live_only=False)
             views.append(StepView(step["day"], "lab", lab.title if lab else step["lab"],
                                   url_for("labs.lab", key=lab.key) if lab else None,
                                   lab is not None and lab.id in passed, note))
@@ -110,11 +112,11 @@ def update_from_yaml(session: Session, path: OnboardingPath, text: str) -> None:
     for number, step in enumerate(spec.steps, start=1):
         if step.module:
             code, _, key = step.module.partition("/")
-            if session.scalar(select(Module.id).join(Track).where(Track.code == code, Module.key == key)) is None:
+            if visibility.module_by_key(session, code, key, path.organization_id) is None:
                 raise PathError(f"Step {number}: module '{step.module}' does not exist.")
-        elif step.lab and session.scalar(select(Lab.id).where(Lab.key == step.lab, Lab.retired.is_(False))) is None:
+        elif step.lab and visibility.lab_by_key(session, step.lab, path.organization_id) is None:
             raise PathError(f"Step {number}: lab '{step.lab}' does not exist.")
-        elif step.exam and session.scalar(select(Track.id).where(Track.code == step.exam)) is None:
+        elif step.exam and visibility.track_by_code(session, step.exam, path.organization_id) is None:
             raise PathError(f"Step {number}: track '{step.exam}' does not exist.")
     data = spec.model_dump(mode="json", exclude_none=True)
     path.title, path.summary, path.description, path.steps = spec.title, spec.summary, spec.description, data["steps"]

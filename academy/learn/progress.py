@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from academy.content import visibility
 from academy.exams import questions, scoring
 from academy.models import Lab, LabRun, Lesson, LessonProgress, Module, Track
 
@@ -33,9 +34,11 @@ class TrackStatus:
         return (self.lessons_done + self.labs_passed) / total if total else 0.0
 
 
-def tracks(session: Session) -> list[Track]:
+def tracks(session: Session, organization_id: int | None) -> list[Track]:
+    """The tracks this organisation's people see: bundled ones first, then its own."""
     # Counting and ordering need neither lesson bodies nor self-checks (loaded when a page shows them).
-    return list(session.scalars(select(Track).order_by(Track.position).options(
+    return list(session.scalars(select(Track).where(visibility.visible(organization_id)).order_by(
+        Track.organization_id.is_not(None), Track.position, Track.code).options(
         selectinload(Track.domains),
         selectinload(Track.modules).selectinload(Module.lessons).defer(Lesson.body).defer(Lesson.self_check))))
 
@@ -67,7 +70,7 @@ def statuses(session: Session, user_id: int) -> dict[str, TrackStatus]:
     passed = passed_labs(session, user_id)
     labs = active_labs(session)
     result = {}
-    for track in tracks(session):
+    for track in tracks(session, visibility.organization_of(session, user_id)):
         lessons = active_lessons(track)
         track_labs = labs.get(track.id, [])
         result[track.code] = TrackStatus(track, len(lessons), sum(lesson.id in done for lesson in lessons), [],

@@ -9,6 +9,7 @@ from academy import clock
 from academy import audit
 from academy.access import ANY_ROLE, ORG_ADMIN, current_organization_id, role_required
 from academy.auth.forms import EmptyForm
+from academy.content import visibility
 from academy.learn.forms import PathForm
 from academy.exams import review, standing
 from academy.extensions import db
@@ -44,16 +45,15 @@ def dashboard():
 
 
 def _track_or_404(code: str) -> Track:
-    track = db.session.scalar(select(Track).where(Track.code == code))
+    track = visibility.track_by_code(db.session, code, current_organization_id())
     if track is None:
         abort(404)
     return track
 
 
 def _module_or_404(code: str, key: str) -> Module:
-    module = db.session.scalar(select(Module).join(Track).where(Track.code == code, Module.key == key,
-                                                                 Module.retired.is_(False)))
-    if module is None:
+    module = visibility.module_by_key(db.session, code, key, current_organization_id())
+    if module is None or module.retired:
         abort(404)
     return module
 

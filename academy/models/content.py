@@ -1,6 +1,7 @@
 """What trainees learn from: tracks, their domains, modules and lessons, and exam questions.
 
-Content rows are imported from curricula/ and question_banks/. A question keeps every version it has
+Content rows are imported from curricula/ and question_banks/, or published from an organisation's
+authored tree (academy/authoring); an organisation's tracks, and everything in them, are its own. A question keeps every version it has
 had (QuestionVersion), and each attempt points at the version the trainee saw, so editing a question
 never rewrites someone's record. Content removed from the files is retired, not deleted.
 """
@@ -15,10 +16,15 @@ from academy.models.base import Base, utcnow
 
 
 class Track(Base):
+    """A track: bundled (no organisation, visible to everyone) or written by one organisation for itself."""
+
     __tablename__ = "track"
+    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_track_organization_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    retired: Mapped[bool] = mapped_column(default=False)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -90,9 +96,10 @@ class Lesson(Base):
 
 class Question(Base):
     __tablename__ = "question"
+    __table_args__ = (UniqueConstraint("track_id", "key", name="uq_question_track_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
+    key: Mapped[str] = mapped_column(String(64))
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"), index=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domain.id", ondelete="CASCADE"), index=True)
     current_version_id: Mapped[int | None] = mapped_column(

@@ -17,9 +17,10 @@ from academy.models.content import Domain, Track
 
 class Lab(Base):
     __tablename__ = "lab"
+    __table_args__ = (UniqueConstraint("track_id", "key", name="uq_lab_track_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), unique=True)
+    key: Mapped[str] = mapped_column(String(100))
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"), index=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domain.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))

@@ -7,9 +7,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from academy.content import visibility
 from academy.learn import progress
 from academy.models import (
-    Assignment, Cohort, CohortMember, ExamSession, Lab, Module, OnboardingPath, SignOff, Track, User,
+    Assignment, Cohort, CohortMember, ExamSession, OnboardingPath, SignOff, Track, User,
 )
 
 KINDS = ("track", "path", "module", "lab", "exam")
@@ -23,7 +24,7 @@ def target_title(session: Session, kind: str, target: str, organization_id: int 
     """The assigned thing's title, or None when it does not exist (or, for a path, is another
     organisation's)."""
     if kind in ("track", "exam"):
-        track = session.scalar(select(Track).where(Track.code == target))
+        track = visibility.track_by_code(session, target, organization_id)
         return None if track is None else (f"{track.code} · {track.title}" + (" — mock exam" if kind == "exam" else ""))
     if kind == "path":
         from academy.learn import paths
@@ -32,10 +33,10 @@ def target_title(session: Session, kind: str, target: str, organization_id: int 
         return path.title if path else None
     if kind == "module":
         code, _, key = target.partition("/")
-        module = session.scalar(select(Module).join(Track).where(Track.code == code, Module.key == key))
+        module = visibility.module_by_key(session, code, key, organization_id)
         return f"{code}: {module.title}" if module else None
     if kind == "lab":
-        lab = session.scalar(select(Lab).where(Lab.key == target, Lab.retired.is_(False)))
+        lab = visibility.lab_by_key(session, target, organization_id)
         return lab.title if lab else None
     return None
 
@@ -59,15 +60,16 @@ def is_done(session: Session, user_id: int, assignment: Assignment) -> bool:
         return bool(status and status.complete)
     if kind == "module":
         code, _, key = target.partition("/")
-        module = session.scalar(select(Module).join(Track).where(Track.code == code, Module.key == key))
+        module = visibility.module_by_key(session, code, key, assignment.cohort.organization_id)
         lessons = [lesson.id for lesson in module.lessons if not lesson.retired] if module else []
         return bool(lessons) and set(lessons) <= progress.done_lessons(session, user_id)
     if kind == "lab":
-        lab = session.scalar(select(Lab).where(Lab.key == target))
+        lab = visibility.lab_by_key(session, target, assignment.cohort.organization_id, live_only=False)
         return lab is not None and lab.id in progress.passed_labs(session, user_id)
     if kind == "exam":
         return session.scalar(select(ExamSession.id).join(Track).where(
-            ExamSession.user_id == user_id, Track.code == target, ExamSession.passed.is_(True)).limit(1)) is not None
+            ExamSession.user_id == user_id, Track.code == target, ExamSession.passed.is_(True),
+            visibility.visible(assignment.cohort.organization_id)).limit(1)) is not None
     from academy.learn import paths  # path: every step done
 
     path = session.scalar(select(OnboardingPath).where(OnboardingPath.key == target))

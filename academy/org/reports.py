@@ -33,7 +33,7 @@ def build(session: Session, cohort: Cohort, today: date, weeks: int = 12) -> Coh
             per_week[day - timedelta(days=day.weekday())] += 1
     series = [(start + timedelta(weeks=n), per_week[start + timedelta(weeks=n)]) for n in range(weeks)]
     mastery: dict[str, list[tuple[str, float]]] = {}
-    for track in progress.tracks(session):
+    for track in progress.tracks(session, cohort.organization_id):
         sums: dict[str, float] = defaultdict(float)
         for trainee in trainees:
             for key, estimate in standing.masteries(session, trainee.id, track).items():

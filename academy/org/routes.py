@@ -228,7 +228,7 @@ def readiness():
     from academy.exams import standing
     from academy.learn import progress
 
-    tracks = progress.tracks(db.session)
+    tracks = progress.tracks(db.session, current_organization_id())
     rows = []
     for membership in service.organization_members(db.session, current_organization_id()):
         if membership.role.value != "trainee" or not membership.user.active:

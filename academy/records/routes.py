@@ -9,7 +9,7 @@ from academy import audit, clock
 from academy.access import ANY_ROLE, INSTRUCTOR, ORG_ADMIN, role_required
 from academy.auth.forms import EmptyForm
 from academy.extensions import db, limiter
-from academy.models import Certificate, Track, User
+from academy.models import Certificate, User
 from academy.org.service import visible_trainee_ids
 from academy.records import certificates, xapi
 
@@ -17,10 +17,10 @@ bp = Blueprint("records", __name__)
 
 
 def _eligibilities(user: User) -> list[certificates.Eligibility]:
-    found = [certificates.for_track(db.session, user, t) for t in db.session.scalars(select(Track).order_by(Track.position))]
-    from academy.learn import paths
+    from academy.learn import paths, progress
 
     org_id = user.organization.id if user.organization else None
+    found = [certificates.for_track(db.session, user, t) for t in progress.tracks(db.session, org_id)]
     found += [certificates.for_path(db.session, user, p) for p in db.session.scalars(paths.visible(db.session, org_id))]
     return found
 

@@ -32,7 +32,18 @@ EXPECTED = {
     "/organization/cohorts/<int:cohort_id>/report.csv": ("/organization/cohorts/999999/report.csv", STAFF, 404),
     "/organization/audit": ("/organization/audit", {"org_admin"}, 200),
     "/organization/readiness": ("/organization/readiness", {"org_admin"}, 200),
+    "/organization/lms": ("/organization/lms", {"org_admin"}, 200),
+    "/lti/login": ("/lti/login", EVERYONE, 400),  # an LMS sends iss, login_hint and target_link_uri
+    "/lti/jwks/<kid>.json": ("/lti/jwks/no-such-key.json", EVERYONE, 404),
+    "/lti/launch": None,  # public POST from an LMS with a signed id_token; tests/lti covers it
     "/organization/trainees/<int:user_id>": ("/organization/trainees/999999", STAFF, 404),
+    "/authoring": ("/authoring", STAFF, 200),
+    "/authoring/files/<int:file_id>": ("/authoring/files/999999", STAFF, 404),
+    "/authoring/files/<int:file_id>/history": ("/authoring/files/999999/history", STAFF, 404),
+    "/authoring/raw/<path:path>": ("/authoring/raw/curricula/NOPE/modules/m/a.svg", STAFF, 404),
+    "/authoring/questions/new": ("/authoring/questions/new", STAFF, 200),
+    "/authoring/questions/<int:file_id>/<question_id>": ("/authoring/questions/999999/q1", STAFF, 404),
+    "/authoring/export.zip": ("/authoring/export.zip", STAFF, 200),
     "/invite/<token>": ("/invite/not-a-token", EVERYONE, 404),
     "/site": ("/site", {"site_admin"}, 200),
     "/tracks/<code>": ("/tracks/TST1", LEARNERS, 200),
@@ -88,6 +99,16 @@ POST_ONLY = {
     "/runs/<int:run_id>/reset": ("/runs/999999/reset", LEARNERS, 404),
     "/runs/<int:run_id>/submit": ("/runs/999999/submit", LEARNERS, 404),
     "/runs/<int:run_id>/abandon": ("/runs/999999/abandon", LEARNERS, 404),
+    "/authoring/new/<kind>": ("/authoring/new/nothing", STAFF, 404),
+    "/authoring/copy": ("/authoring/copy", STAFF, 302),  # an empty form: back to the page with what is missing
+    "/authoring/assets": ("/authoring/assets", STAFF, 302),
+    "/authoring/import": ("/authoring/import", STAFF, 302),
+    "/authoring/preview": ("/authoring/preview", STAFF, 200),
+    "/authoring/publish": ("/authoring/publish", STAFF, 302),  # nothing to publish yet
+    "/authoring/files/<int:file_id>/restore/<int:number>": ("/authoring/files/999999/restore/1", STAFF, 404),
+    "/authoring/files/<int:file_id>/delete": ("/authoring/files/999999/delete", STAFF, 404),
+    "/authoring/files/<int:file_id>/try": ("/authoring/files/999999/try", STAFF, 404),
+    "/organization/lms/<int:registration_id>/remove": ("/organization/lms/999999/remove", {"org_admin"}, 404),
 }
 PUBLIC_PREFIXES = ("/static/", "/bootstrap/")
 

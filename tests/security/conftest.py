@@ -57,6 +57,24 @@ def start_run(client, lab: str = "tst-echo") -> int:
     return int(re.search(r"/runs/(\d+)$", response.headers["Location"]).group(1))
 
 
+def authored_tree(organization_id: int, author_id: int | None, title: str) -> dict:
+    """A small authored tree (track, lab, question bank, diagram): the file ids the authoring routes take."""
+    from academy.authoring import questions, starters, tree
+
+    files = {"curricula/OWN/track.yaml": starters.track_file("OWN", title),
+             "curricula/OWN/labs/own-lab.yaml": starters.lab_file("own-lab", "OWN", "local-practice", "Our lab"),
+             "curricula/OWN/modules/intro/diagram.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="4" height="4"/></svg>',
+             "question_banks/OWN/local-practice.yaml": questions.put(None, "OWN", "local-practice", {
+                 "id": "own-q1", "type": "truefalse", "stem": "Is this ours?", "choices": [
+                     {"id": "a", "text": "True"}, {"id": "b", "text": "False"}], "answer": "a",
+                 "explanation": "It is.", "references": ["DICOM PS3.1"]})}
+    ids = {}
+    for path, data in files.items():
+        ids[path] = tree.save(db.session, organization_id, path, data, author_id=author_id).file_id
+    return {"lab": ids["curricula/OWN/labs/own-lab.yaml"], "bank": ids["question_banks/OWN/local-practice.yaml"],
+            "asset": "curricula/OWN/modules/intro/diagram.svg"}
+
+
 @pytest.fixture
 def world(app, accounts) -> World:
     from academy.auth import service
@@ -99,14 +117,27 @@ def world(app, accounts) -> World:
         bundled = db.session.scalar(select(OnboardingPath).where(OnboardingPath.organization_id.is_(None)))
         own_path = paths.copy_for(db.session, bundled, general.id, general.name)
         their_path = paths.copy_for(db.session, bundled, other.id, other.name)
+        own_files = authored_tree(general.id, made["instructor"].id, "General's own imaging track")
+        their_files = authored_tree(other.id, None, "Other's own imaging track")
         db.session.commit()
-        w.ids.update(cohort_id=cohort.id, their_cohort_id=their_cohort.id, exam_id=exam.id,
+        w.ids.update(own_file_id=own_files["lab"], their_file_id=their_files["lab"], own_bank_id=own_files["bank"],
+                     their_bank_id=their_files["bank"], own_question_id="own-q1", own_asset_path=own_files["asset"],
+                     cohort_id=cohort.id, their_cohort_id=their_cohort.id, exam_id=exam.id,
                      their_exam_id=their_exam.id, assignment_id=assignment.id,
                      their_assignment_id=their_assignment.id, certificate_id=certificate.id,
                      verification_code=certificate.verification_code, invitation_token=token,
                      path_key=bundled.key, own_path_key=own_path.key, their_path_key=their_path.key,
                      version_id=exam.items[0].question_version_id, track="TST1", module="basics",
                      lesson="01-ports", asset="flow.svg", lab="tst-echo")
+        from academy.lti import registrations as lms  # an LMS registration per organisation
+        own_lms, their_lms = (lms.create(db.session, org, name=f"{org.name} LMS", issuer="https://lms.example.org",
+                                         client_id=f"client-{org.id}", deployment_ids="1",
+                                         auth_login_url="https://lms.example.org/auth",
+                                         access_token_url="https://lms.example.org/token",
+                                         key_set_url="https://lms.example.org/jwks", created_by=None)
+                              for org in (general, other))
+        db.session.commit()
+        w.ids.update(lti_registration_id=own_lms.id, their_lti_registration_id=their_lms.id, lti_kid=own_lms.tool_key_id)
         for key, account in made.items():
             user = db.session.get(User, account.id)
             w.names[key] = (user.display_name, user.email)

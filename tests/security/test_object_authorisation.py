@@ -177,3 +177,31 @@ def test_consoles_work_only_on_the_runs_own_partition(app, world, box):
     assert {s.study_uid for s in box.studies(theirs)} == before
     assert [r.id for r in box.routing_rules(theirs)] == [rule.id]
     assert box.studies(mine) and mine != theirs
+
+
+def test_an_lms_registration_is_seen_and_removed_only_by_its_own_organisations_admin(app, world):
+    ids = world.ids
+    own = login(app, world.accounts["org_admin"])
+    assert "Other Hospital LMS" not in own.get("/organization/lms").get_data(as_text=True)
+    refused(app, own, "POST", f"/organization/lms/{ids['their_lti_registration_id']}/remove", ("Other Hospital LMS",))
+    outsider = login(app, world.accounts["other_admin"])
+    assert "General Hospital LMS" not in outsider.get("/organization/lms").get_data(as_text=True)
+    refused(app, outsider, "POST", f"/organization/lms/{ids['lti_registration_id']}/remove", ("General Hospital LMS",))
+
+
+@pytest.mark.parametrize("intruder", ["other_instructor", "other_admin"])
+def test_another_organisations_authored_files_are_not_found(app, world, intruder):
+    client = login(app, world.accounts[intruder])
+    ids, leak = world.ids, ("General's own imaging track",)
+    own, bank = ids["own_file_id"], ids["own_bank_id"]
+    for method, path in [("GET", f"/authoring/files/{own}"), ("POST", f"/authoring/files/{own}"),
+                         ("GET", f"/authoring/files/{own}/history"), ("POST", f"/authoring/files/{own}/restore/1"),
+                         ("POST", f"/authoring/files/{own}/delete"), ("POST", f"/authoring/files/{own}/try"),
+                         ("GET", f"/authoring/questions/{bank}/own-q1"), ("POST", f"/authoring/questions/{bank}/own-q1")]:
+        refused(app, client, method, path, leak)
+    assert "General&#39;s own imaging track" not in client.get("/authoring").get_data(as_text=True)
+    from academy.authoring import archive
+
+    exported = archive.from_zip(client.get("/authoring/export.zip").data)
+    assert b"Other's own imaging track" in exported["curricula/OWN/track.yaml"]  # their own tree, and only it
+    assert all(leak[0].encode() not in data for data in exported.values())

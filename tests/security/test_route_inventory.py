@@ -26,6 +26,8 @@ EXAM = {"exam_id": "exam_id"}
 RUN = {"run_id": "run_id"}
 COHORT = {"cohort_id": "cohort_id"}
 TRAINEE = {"user_id": "trainee"}  # a name in world.accounts means that account's user id
+FILE = {"file_id": "own_file_id"}  # a file of the General organisation's authored tree
+BANK = {"file_id": "own_bank_id"}
 UID = {"uid": "=1.2.826.0.1.3680043.2.1125.1"}  # "=..." is a literal
 
 # endpoint -> (who may use it, {URL parameter: where its value comes from}, reason when public)
@@ -38,6 +40,9 @@ ROUTES: dict[str, tuple] = {
     "bootstrap.static": (PUBLIC, {"filename": "=css/bootstrap.min.css"}, "Bootstrap served locally (CSP 'self')"),
     "records.verify": (PUBLIC, {"code": "verification_code"}, "an employer checks a certificate; shows only what it states"),
     "org.accept_invitation": (PUBLIC, {"token": "invitation_token"}, "the invitee has no account yet; the token is the key"),
+    "lti.login": (PUBLIC, {}, "an LMS starts an LTI 1.3 launch here; only registered platforms get any further"),
+    "lti.launch": (PUBLIC, {}, "the LMS posts its signed id_token here; signature, single-use state and nonce are the check"),
+    "lti.jwks": (PUBLIC, {"kid": "lti_kid"}, "the tool's public key, which the LMS fetches; public by nature"),
     # any signed-in account
     "auth.logout": (LOGGED_IN, {}, None),
     "auth.change_password": (LOGGED_IN, {}, None),
@@ -96,16 +101,40 @@ ROUTES: dict[str, tuple] = {
     "org.trainee": (STAFF, TRAINEE, None),
     "records.trainee_statements": (STAFF, TRAINEE, None),
     "exams.item_analysis": (STAFF, TRACK, None),
+    # authoring: an organisation's own content tree (file ids are checked against the organisation)
+    "authoring.index": (STAFF, {}, None),
+    "authoring.new": (STAFF, {"kind": "=track"}, None),
+    "authoring.copy": (STAFF, {}, None),
+    "authoring.upload_asset": (STAFF, {}, None),
+    "authoring.edit": (STAFF, FILE, None),
+    "authoring.preview": (STAFF, {}, None),
+    "authoring.raw": (STAFF, {"path": "own_asset_path"}, None),
+    "authoring.history": (STAFF, FILE, None),
+    "authoring.restore": (STAFF, {**FILE, "number": "=1"}, None),
+    "authoring.delete": (STAFF, FILE, None),
+    "authoring.try_lab": (STAFF, FILE, None),
+    "authoring.new_question": (STAFF, {}, None),
+    "authoring.edit_question": (STAFF, {**BANK, "question_id": "own_question_id"}, None),
+    "authoring.publish_tree": (STAFF, {}, None),
+    "authoring.export": (STAFF, {}, None),
+    "authoring.import_zip": (STAFF, {}, None),
     # organisation administrators
     "org.organization": (ORG_ADMIN, {}, None),
     "org.audit_log": (ORG_ADMIN, {}, None),
     "org.readiness": (ORG_ADMIN, {}, None),
+    "lti.platforms": (ORG_ADMIN, {}, None),
+    "lti.remove_platform": (ORG_ADMIN, {"registration_id": "lti_registration_id"}, None),
     "learn.copy_path": (ORG_ADMIN, {"key": "path_key"}, None),
     "learn.edit_path": (ORG_ADMIN, {"key": "own_path_key"}, None),
     # the site administrator
     "org.site": (SITE_ADMIN, {}, None),
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# Cross-site POSTs from an LMS (LTI 1.3 login initiation and launch): exempt from the CSRF token, because the
+# LMS cannot have one; the platform's signature on the id_token, the single-use state and its nonce protect them.
+CSRF_EXEMPT = {"lti.login": "academy.lti.routes.login", "lti.launch": "academy.lti.routes.launch"}
+# GET routes that refuse a request without the parameters only an LMS sends
+REFUSED_WITHOUT_PARAMETERS = {"lti.login"}
 ROLE_ORDER = ("trainee", "instructor", "org_admin", "site_admin")
 
 
@@ -180,6 +209,10 @@ def test_every_state_changing_route_refuses_a_request_without_a_csrf_token(app, 
         client = clients(actor) if actor else app.test_client()
         path = url_for_rule(app, rule, world)
         before = row_counts(app)
+        if rule.endpoint in CSRF_EXEMPT:  # no token, but without a platform's signed request: refused, no change
+            assert client.post(path, data={"action": "cohort", "email": "a@b.org"}).status_code == 400, rule.endpoint
+            assert row_counts(app) == before, f"{rule.endpoint}: a refused POST changed the database"
+            continue
         response = client.post(path, data={"action": "cohort", "cohort-name": "x", "email": "a@b.org",
                                            "password": "irrelevant", "subject": "track:TST1"})
         assert response.status_code == 400, f"{rule.endpoint} ({actor}) accepted a POST without CSRF: {response.status_code}"
@@ -191,6 +224,13 @@ def test_every_state_changing_route_refuses_a_request_without_a_csrf_token(app, 
         assert response.status_code == 400, f"{rule.endpoint} accepted another session's CSRF token"
         checked.append(rule.endpoint)
     assert len(checked) >= 30, checked
+
+
+def test_only_the_lti_endpoints_are_exempt_from_the_csrf_check(app):
+    exempt = set(app.extensions["csrf"]._exempt_views)
+    assert exempt == set(CSRF_EXEMPT.values()), f"CSRF-exempt views: {sorted(exempt)}"
+    for endpoint in CSRF_EXEMPT:
+        assert ROUTES[endpoint][0] == PUBLIC
 
 
 def test_anonymous_users_are_sent_to_login_everywhere_but_the_public_pages(app, world):
@@ -241,7 +281,8 @@ def test_a_post_with_a_valid_token_from_the_right_role_is_not_refused_by_the_csr
     """The other half of the CSRF check: with the token, the same POSTs reach their views (no 400 'expired')."""
     clients = Clients(app, world)
     for rule in rules(app):
-        if "POST" not in rule.methods or rule.endpoint in ("auth.logout", "auth.login", "org.accept_invitation"):
+        if "POST" not in rule.methods or rule.endpoint in ("auth.logout", "auth.login", "org.accept_invitation",
+                                                           *CSRF_EXEMPT):
             continue
         actor = actor_for(ROUTES[rule.endpoint][0])
         client = clients(actor)
@@ -262,4 +303,6 @@ def test_the_fill_map_points_at_real_objects_the_right_role_can_open(app, world)
         client = clients(actor) if actor else app.test_client()
         response = client.get(url_for_rule(app, rule, world))
         expected = (404,) if rule.endpoint in NOT_FOUND_ON_PURPOSE else (200, 302)
+        if rule.endpoint in REFUSED_WITHOUT_PARAMETERS:
+            expected = (400,)
         assert response.status_code in expected, f"{actor} GET {rule.endpoint}: {response.status_code}"

@@ -1,0 +1,1 @@
+"""Authoring: an organisation writes, versions, checks, publishes, exports and imports its own content."""
