@@ -50,6 +50,14 @@ def test_healthz_reports_the_sandbox_when_it_runs_in_process(app):
     assert client.get("/healthz").status_code == 503
 
 
+def test_every_worker_of_a_scaled_out_site_reports_the_sandbox_service_even_before_using_it(app):
+    app.config["ACADEMY_SANDBOX_HOST"] = "127.0.0.1"
+    assert "academy.sandbox" not in app.extensions  # a fresh gunicorn worker
+    checks = app.test_client().get("/healthz").get_json()["checks"]
+    assert checks["sandbox"] == {"database": {"ok": True}}
+    assert checks["sandbox_service"] == f"127.0.0.1:{app.config['ACADEMY_DICOM_PORT']}"
+
+
 def test_healthz_of_a_client_of_the_sandbox_service_checks_only_the_shared_database(app):
     """A scaled-out site has no listeners of its own; once it has used the sandbox it must stay healthy."""
     from academy import sandbox_link
