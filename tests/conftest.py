@@ -18,6 +18,9 @@ from academy import create_app, database
 from academy.extensions import db
 
 POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
+# For a module that needs PostgreSQL: `pytestmark = NEEDS_POSTGRES`; skipped, saying why, where there is none.
+NEEDS_POSTGRES = [pytest.mark.postgres, pytest.mark.skipif(
+    not POSTGRES_URL, reason="ACADEMY_TEST_POSTGRES_URL is not set (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")]
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -35,20 +38,24 @@ def base_config(data_dir: Path, database_url: str) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def template(tmp_path_factory) -> tuple[Path, dict]:
-    """A SQLite file at the newest migration with the bundled content and the test accounts."""
-    data_dir = tmp_path_factory.mktemp("template")
-    path = data_dir / "academy.db"
-    app = create_app(base_config(data_dir, f"sqlite:///{path}"))
-    database.upgrade(app)
+def _make_template(data_dir: Path, **content_dirs) -> tuple[Path, dict]:
+    """A SQLite file at the newest migration with the content imported and the test accounts."""
     from academy import content
 
+    path = data_dir / "academy.db"
+    app = create_app({**base_config(data_dir, f"sqlite:///{path}"), **content_dirs})
+    database.upgrade(app)
     with app.app_context():
         content.import_bundled(app)
         accounts = create_accounts()
         db.engine.dispose()
     return path, accounts
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> tuple[Path, dict]:
+    """The fixture content (tests/fixtures/content) and the test accounts."""
+    return _make_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture(scope="session")
@@ -56,19 +63,8 @@ def bundled_template(tmp_path_factory) -> tuple[Path, dict]:
     """Like `template`, with the real bundled curricula and question banks imported."""
     from academy.content import loader
 
-    data_dir = tmp_path_factory.mktemp("bundled")
-    path = data_dir / "academy.db"
-    config = {**base_config(data_dir, f"sqlite:///{path}"), "ACADEMY_CURRICULA_DIR": loader.CURRICULA_DIR,
-              "ACADEMY_QUESTION_BANKS_DIR": loader.QUESTION_BANKS_DIR}
-    app = create_app(config)
-    database.upgrade(app)
-    from academy import content
-
-    with app.app_context():
-        content.import_bundled(app)
-        accounts = create_accounts()
-        db.engine.dispose()
-    return path, accounts
+    return _make_template(tmp_path_factory.mktemp("bundled"), ACADEMY_CURRICULA_DIR=loader.CURRICULA_DIR,
+                          ACADEMY_QUESTION_BANKS_DIR=loader.QUESTION_BANKS_DIR)
 
 
 @pytest.fixture

@@ -25,3 +25,11 @@ class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change state (log out, delete)."""
 
 
+
+
+def require_valid_post() -> None:
+    """Stop a state-changing button's request whose CSRF token is missing or stale (400, with a way out)."""
+    from flask import abort
+
+    if not EmptyForm().validate_on_submit():
+        abort(400, "This form has expired. Reload the page and try again.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -44,14 +45,14 @@ def from_zip(data: bytes) -> dict[str, bytes]:
             raise tree.TreeError(f"The zip unpacks to more than {MAX_ARCHIVE_BYTES // (1024 * 1024)} MB.")
         files = {}
         for member in members:
-            name = _strip_top_folder(member.filename, members)
+            name = _strip_top_folder(member.filename)
             if name is None or name.startswith("curricula/paths/"):
                 continue  # a README, .gitattributes or onboarding paths (kept on the paths page) beside the tree
             if member.file_size > tree.MAX_FILE_BYTES:
                 raise tree.TreeError(f"'{name}' is larger than {tree.MAX_FILE_BYTES // 1024} KB.")
             try:
                 content = archive.read(member)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
                 raise tree.TreeError(f"'{name}' cannot be read from the zip: {exc}") from None
             tree.check_file(name, content)
             files[name] = content
@@ -60,7 +61,7 @@ def from_zip(data: bytes) -> dict[str, bytes]:
     return files
 
 
-def _strip_top_folder(name: str, members) -> str | None:
+def _strip_top_folder(name: str) -> str | None:
     """Accept both `curricula/...` and `<folder>/curricula/...` (a zip made of a repository's folder)."""
     if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in name.split("/")):
         raise tree.TreeError(f"'{name}' is not a safe file name inside a zip.")

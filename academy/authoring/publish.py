@@ -9,7 +9,6 @@ record a trainee already has keeps pointing at the version they saw.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,12 +17,6 @@ from sqlalchemy.orm import Session, selectinload
 from academy.authoring import tree
 from academy.content import importer, loader, rules
 from academy.models import ContentRelease, Lab, Lesson, Module, Track
-
-
-@dataclass
-class Checked:
-    bundle: loader.Bundle
-    problems: list[str]
 
 
 def bundled_context(session: Session) -> tuple[dict[str, dict[str, set[str]]], set[str]]:
@@ -64,6 +57,12 @@ def check(session: Session, files: dict[str, bytes]) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="academy-tree-") as folder:
         bundle = load_files(files, Path(folder), bundled_context(session))
         return [shown(p, Path(folder)) for p in bundle.problems]
+
+
+def problems_of(session: Session, files: dict[str, bytes], path: str) -> list[str]:
+    """The tree's problems that concern one file (or, for a lesson, its module folder): for its editor."""
+    folder = path.rsplit("/", 1)[0]
+    return [p for p in check(session, files) if p.startswith((path + ":", folder + ":"))]
 
 
 def releases(session: Session, organization_id: int, limit: int = 10) -> list[ContentRelease]:

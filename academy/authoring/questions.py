@@ -120,15 +120,31 @@ def put(bank: bytes | None, code: str, domain: str, question: dict, *, replace: 
     return starters.dump(parsed).encode()
 
 
-def remove(bank: bytes, question_id: str) -> bytes | None:
-    """The bank without that question, or None when it was the last one (the file goes)."""
-    parsed = read_bank(bank)
-    parsed["questions"] = [q for q in parsed["questions"] if not (isinstance(q, dict) and q.get("id") == question_id)]
-    return starters.dump(parsed).encode() if parsed["questions"] else None
-
-
 def find(bank: bytes | None, question_id: str) -> dict | None:
     for item in read_bank(bank).get("questions", []):
         if isinstance(item, dict) and item.get("id") == question_id:
             return item
     return None
+
+
+def ids(bank: bytes | None) -> list[str]:
+    """The ids of a bank file's questions, or none when the file does not parse (its editor says why)."""
+    try:
+        return [q["id"] for q in read_bank(bank).get("questions", []) if isinstance(q, dict) and q.get("id")]
+    except tree.TreeError:
+        return []
+
+
+def save(session, organization_id: int, files: dict[str, bytes], code: str, domain: str, question: dict, *,
+         replace: str | None, author_id: int | None):
+    """Put the question in its domain's file as a new version of that file (None when nothing changed); the
+    track's first question also gets an exam blueprint with the track's domain weights. The caller commits."""
+    path = bank_path(code, domain)
+    version = tree.save(session, organization_id, path, put(files.get(path), code, domain, question, replace=replace),
+                        author_id=author_id, note=f"question {question['id']}")
+    blueprint = f"question_banks/{code}/blueprint.yaml"
+    if blueprint not in files:
+        weights = tree.tracks_in(files)[code]["weights"]
+        tree.save(session, organization_id, blueprint, starters.blueprint_file(code, weights), author_id=author_id,
+                  note="exam blueprint for the first question")
+    return version

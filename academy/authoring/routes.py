@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from academy import audit, sandbox_link
 from academy.access import INSTRUCTOR, ORG_ADMIN, current_organization_id, role_required
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.authoring import archive, copying, forms, publish, questions, starters, tree
 from academy.content import markdown
 from academy.extensions import db
@@ -26,11 +26,6 @@ def _org_id() -> int:
     if org_id is None:
         abort(403)  # authoring belongs to an organisation
     return org_id
-
-
-def _valid_post() -> None:
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
 
 
 def _file_or_404(file_id: int):
@@ -211,28 +206,19 @@ def edit(file_id: int):
                 form.text.errors.append(str(exc))
         status = 422
     if latest.data is not None and not binary:
-        tree_files = tree.current_files(db.session, file.organization_id)
-        problems = [p for p in publish.check(db.session, tree_files) if p.startswith(file.path + ":") or
-                    p.startswith(file.path.rsplit("/", 1)[0] + ":")]
-    bank_questions = []
-    if file.path.startswith("question_banks/") and not file.path.endswith("blueprint.yaml"):
-        try:
-            bank_questions = [q.get("id") for q in questions.read_bank(latest.data).get("questions", [])
-                              if isinstance(q, dict) and q.get("id")]
-        except tree.TreeError:
-            bank_questions = []  # the problems list says what is wrong with the file
+        problems = publish.problems_of(db.session, tree.current_files(db.session, file.organization_id), file.path)
+    is_bank = file.path.startswith("question_banks/") and not file.path.endswith("blueprint.yaml")
     return render_template("authoring/edit.html", file=file, latest=latest, form=form, binary=binary,
-                           bank_questions=bank_questions,
+                           bank_questions=questions.ids(latest.data) if is_bank else [],
                            problems=problems, is_lab="/labs/" in file.path,
-                           is_markdown=file.path.endswith(".md"), is_bank=file.path.startswith("question_banks/")
-                           and not file.path.endswith("blueprint.yaml")), status
+                           is_markdown=file.path.endswith(".md"), is_bank=is_bank), status
 
 
 @bp.post("/preview")
 @role_required(*AUTHORS)
 def preview():
     """The server's rendering of Markdown as the author types: the same renderer and sanitiser trainees get."""
-    _valid_post()
+    require_valid_post()
     path = request.form.get("path", "")
     text = request.form.get("text", "")[: tree.MAX_FILE_BYTES]
     from academy.content import yaml_lines
@@ -277,7 +263,7 @@ def history(file_id: int):
 @bp.post("/files/<int:file_id>/restore/<int:number>")
 @role_required(*AUTHORS)
 def restore(file_id: int, number: int):
-    _valid_post()
+    require_valid_post()
     file = _file_or_404(file_id)
     try:
         version = tree.restore(db.session, file, number, author_id=current_user.id)
@@ -294,7 +280,7 @@ def restore(file_id: int, number: int):
 @bp.post("/files/<int:file_id>/delete")
 @role_required(*AUTHORS)
 def delete(file_id: int):
-    _valid_post()
+    require_valid_post()
     file = _file_or_404(file_id)
     if tree.latest(file).data is not None:
         tree.save(db.session, file.organization_id, file.path, None, author_id=current_user.id, note="deleted")
@@ -309,7 +295,7 @@ def delete(file_id: int):
 @role_required(*AUTHORS)
 def try_lab(file_id: int):
     """Play the lab's solution on a fresh partition and do nothing on another: what trainees will meet."""
-    _valid_post()
+    require_valid_post()
     file = _file_or_404(file_id)
     if "/labs/" not in file.path or tree.latest(file).data is None:
         abort(404)
@@ -367,15 +353,8 @@ def _question_page(file_id: int | None, question_id: str | None):
                 path = questions.bank_path(code, domain)
                 if bank_file is not None and bank_file.path != path:
                     raise tree.TreeError("A question stays in its track and domain; write a new one for another domain.")
-                bank = questions.put(files.get(path), code, domain, item, replace=question_id)
-                version = tree.save(db.session, org_id, path, bank, author_id=current_user.id,
-                                    note=f"question {item['id']}")
-                blueprint = f"question_banks/{code}/blueprint.yaml"
-                if blueprint not in files:
-                    weights = dict.fromkeys(tracks[code]["domains"], 0)
-                    _weights_from_track(files, code, weights)
-                    tree.save(db.session, org_id, blueprint, starters.blueprint_file(code, weights),
-                              author_id=current_user.id, note="exam blueprint for the first question")
+                version = questions.save(db.session, org_id, files, code, domain, item, replace=question_id,
+                                         author_id=current_user.id)
                 audit.record("question.saved", f"{code}/{item['id']}")
                 db.session.commit()
                 flash(f"Saved question {item['id']}" + (f" (version {version.number} of {path})." if version else "."),
@@ -394,18 +373,10 @@ def _question_page(file_id: int | None, question_id: str | None):
                            bank_file=bank_file, no_tracks=not tracks), status
 
 
-def _weights_from_track(files: dict[str, bytes], code: str, weights: dict[str, int]) -> None:
-    import yaml
-
-    spec = yaml.safe_load(files[f"curricula/{code}/track.yaml"].decode("utf-8"))
-    for domain in spec["domains"]:
-        weights[domain["key"]] = domain["weight"]
-
-
 @bp.post("/publish")
 @role_required(*AUTHORS)
 def publish_tree():
-    _valid_post()
+    require_valid_post()
     org_id = _org_id()
     try:
         release, problems = publish.publish(db.session, org_id, user_id=current_user.id)

@@ -9,6 +9,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -97,21 +98,21 @@ def current_files(session: Session, organization_id: int) -> dict[str, bytes]:
 
 
 def tracks_in(files: dict[str, bytes]) -> dict[str, dict]:
-    """The tracks a tree defines: code -> {"title", "domains" (keys), "modules" (ids)}, from its track.yaml files.
+    """The tracks a tree defines: code -> {"title", "domains" (keys), "weights", "modules" (ids)}, from its
+    track.yaml files.
 
     A track.yaml that does not parse yet is left out (the check on publishing names its problem)."""
-    import yaml
-
     found: dict[str, dict] = {}
     for path, data in files.items():
         parts = path.split("/")
         if len(parts) == 3 and parts[0] == "curricula" and parts[2] == "track.yaml":
             try:
                 spec = yaml.safe_load(data.decode("utf-8"))
-                domains = [d["key"] for d in spec["domains"]]
-                found[parts[1]] = {"title": str(spec.get("title", parts[1])), "domains": domains, "modules": []}
-            except Exception:  # noqa: BLE001  any malformed track file: not offered until fixed
-                continue
+                weights = {str(d["key"]): d.get("weight", 0) for d in spec["domains"]}
+                found[parts[1]] = {"title": str(spec.get("title", parts[1])), "domains": list(weights),
+                                   "weights": weights, "modules": []}
+            except (yaml.YAMLError, UnicodeDecodeError, AttributeError, KeyError, TypeError):
+                continue  # a malformed track file is not offered until fixed
     for path in files:
         parts = path.split("/")
         if len(parts) == 5 and parts[0] == "curricula" and parts[2] == "modules" and parts[4] == "module.md" \

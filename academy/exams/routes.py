@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from academy import audit, clock
 from academy.access import ANY_ROLE, INSTRUCTOR, ORG_ADMIN, current_organization_id, role_required
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.content import visibility
 from academy.exams import item_report, mock_exams, practice as practice_service, questions, review as review_service
 from academy.exams import scoring, standing as standing_service
@@ -90,8 +90,7 @@ def practice(code: str):
 @role_required(*ANY_ROLE)
 def practice_answer(code: str):
     track = _open_track(code)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     version = questions.answerable_version(db.session, request.form.get("version_id", type=int) or 0, track.id)
     if version is None:
         abort(404)
@@ -165,8 +164,7 @@ def review():
 @bp.post("/review/answer")
 @role_required(*ANY_ROLE)
 def review_answer():
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     version = db.session.get(QuestionVersion, request.form.get("version_id", type=int) or 0)
     if version is None or version.question.retired:
         abort(404)
@@ -208,8 +206,7 @@ def exams_home():
 @role_required(*ANY_ROLE)
 def start_exam(code: str):
     track = _open_track(code)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     try:
         exam = mock_exams.start(db.session, current_user.id, track, clock.now())
     except AssemblyError as exc:
@@ -238,8 +235,7 @@ def exam_item(exam_id: int, position: int):
 @role_required(*ANY_ROLE)
 def save_exam_item(exam_id: int, position: int):
     exam = _exam_or_404(exam_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     item = next((i for i in exam.items if i.position == position), None)
     if item is None:
         abort(404)
@@ -282,8 +278,7 @@ def exam_overview(exam_id: int):
 @role_required(*ANY_ROLE)
 def submit_exam(exam_id: int):
     exam = _exam_or_404(exam_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     if mock_exams.submit(db.session, exam, clock.now()):
         audit.record("exam.submitted", f"exam {exam.id}", track=exam.track.code)
         db.session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from academy import audit, clock, sandbox_link
 from academy.access import ANY_ROLE, current_organization_id, role_required
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.content import markdown, visibility
 from academy.extensions import db
 from academy.labs import placeholders, runs, service, trace
@@ -24,11 +24,6 @@ def _lab_or_404(key: str) -> Lab:
     if lab is None:
         abort(404)
     return lab
-
-
-def _valid_form() -> None:
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
 
 
 @bp.get("/labs")
@@ -54,7 +49,7 @@ def lab(key: str):
 @role_required(*ANY_ROLE)
 def start(key: str):
     lab = _lab_or_404(key)
-    _valid_form()
+    require_valid_post()
     status = progress.statuses(db.session, current_user.id)[lab.track.code]
     if status.locked_by:
         abort(403, progress.lock_reason(status))
@@ -89,7 +84,7 @@ def run(run_id: int):
 @role_required(*ANY_ROLE)
 def check(run_id: int):
     run = for_run(run_id).run
-    _valid_form()
+    require_valid_post()
     try:
         runs.save_answers(db.session, run, {c["id"]: request.form.get(f"answer-{c['id']}", "")
                                             for c in service.knowledge_checks(run.spec)}, clock.now())
@@ -107,7 +102,7 @@ def check(run_id: int):
 @role_required(*ANY_ROLE)
 def hint(run_id: int, check_id: str):
     run = for_run(run_id).run
-    _valid_form()
+    require_valid_post()
     try:
         runs.take_hint(db.session, run, check_id, clock.now())
     except runs.LabError as exc:
@@ -120,7 +115,7 @@ def hint(run_id: int, check_id: str):
 @role_required(*ANY_ROLE)
 def reset(run_id: int):
     run = for_run(run_id).run
-    _valid_form()
+    require_valid_post()
     runs.reset(db.session, sandbox_link.get(), run, connection(run.partition_code))
     db.session.commit()
     flash("Your partition is back to the lab's starting point.", "info")
@@ -131,7 +126,7 @@ def reset(run_id: int):
 @role_required(*ANY_ROLE)
 def submit(run_id: int):
     ws = for_run(run_id, active=False)
-    _valid_form()
+    require_valid_post()
     if runs.submit(db.session, sandbox_link.get(), ws.run, clock.now(), connection(ws.code)):
         audit.record("lab.submitted", ws.run.lab.key, score=ws.run.score, max_score=ws.run.max_score)
         db.session.commit()
@@ -143,7 +138,7 @@ def submit(run_id: int):
 @role_required(*ANY_ROLE)
 def abandon(run_id: int):
     ws = for_run(run_id, active=False)
-    _valid_form()
+    require_valid_post()
     if runs.abandon(db.session, ws.run, clock.now()):
         db.session.commit()
         flash("You left this run. Its trace stays available.", "info")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from academy import clock
 from academy import audit
 from academy.access import ANY_ROLE, ORG_ADMIN, current_organization_id, role_required
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.content import visibility
 from academy.learn.forms import PathForm
 from academy.exams import review, standing
@@ -150,8 +150,7 @@ def copy_path(key: str):
     path = paths.find(db.session, key, current_organization_id())
     if path is None:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     copy = paths.copy_for(db.session, path, current_organization_id(), current_user.organization.name)
     audit.record("path.copied", copy.key, source=path.key)
     db.session.commit()

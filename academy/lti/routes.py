@@ -14,7 +14,7 @@ from pylti1p3.exception import LtiException, OIDCException
 
 from academy import audit, clock
 from academy.access import ORG_ADMIN, role_required
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.extensions import csrf, db, limiter
 from academy.lti import launches, registrations, scores, tool
 from academy.lti.forms import PlatformForm
@@ -143,8 +143,7 @@ def remove_platform(registration_id: int):
     registration = registrations.owned(db.session, org.id, registration_id)
     if registration is None:
         abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     registrations.remove(db.session, org.id, registration_id)
     audit.record("lti.removed", registration.name, issuer=registration.issuer, client_id=registration.client_id)
     db.session.commit()

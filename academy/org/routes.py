@@ -8,7 +8,7 @@ from sqlalchemy import select
 from academy import audit, clock
 from academy.access import INSTRUCTOR, ORG_ADMIN, current_organization_id, role_required
 from academy.auth import service as accounts
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.extensions import db, limiter
 from academy.models import SITE_ADMIN, AuditEvent, Cohort, User
 from academy.org import assignments, exports, invitations, roster, service
@@ -74,8 +74,7 @@ def organization():
                 flash("Learning records will be sent to your LRS." if org.lrs_endpoint else "No LRS: records stay here.", "success")
                 return redirect(url_for("org.organization"))
             elif action in ("deactivate", "reactivate"):
-                if not EmptyForm().validate_on_submit():
-                    abort(400, "This form has expired. Reload the page and try again.")
+                require_valid_post()
                 user_id = request.form.get("user_id", type=int) or 0
                 user = (roster.deactivate(db.session, org.id, user_id, by=current_user) if action == "deactivate"
                         else roster.reactivate(db.session, org.id, user_id))

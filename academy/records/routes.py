@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from academy import audit, clock
 from academy.access import ANY_ROLE, INSTRUCTOR, ORG_ADMIN, role_required
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.extensions import db, limiter
 from academy.models import Certificate, User
 from academy.org.service import visible_trainee_ids
@@ -37,8 +37,7 @@ def mine():
 @bp.post("/certificates/issue")
 @role_required(*ANY_ROLE)
 def issue():
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     subject = request.form.get("subject", "")
     eligibility = next((e for e in _eligibilities(current_user) if e.subject == subject), None)
     if eligibility is None:

@@ -168,12 +168,20 @@ def test_export_import_into_an_empty_organisation_and_export_again_is_identical(
         assert db.session.scalar(select(func.count(Question.id)).where(Question.key == "rad-echo-q1")) == 2
 
 
-def _zip(entries: dict[str, bytes]) -> bytes:
+def _zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as made:
+    with zipfile.ZipFile(buffer, "w", compression=compression) as made:
         for name, data in entries.items():
             made.writestr(name, data)
     return buffer.getvalue()
+
+
+def _corrupt_zip() -> bytes:
+    """A zip whose directory is intact but whose compressed data is damaged."""
+    data = bytearray(_zip({"curricula/RAD/track.yaml": b"code: RAD\n" * 200}, zipfile.ZIP_DEFLATED))
+    start = 30 + len("curricula/RAD/track.yaml")  # local header, then the file name, then the data
+    data[start:start + 8] = b"\xff" * 8
+    return bytes(data)
 
 
 @pytest.mark.parametrize("upload, message", [
@@ -183,6 +191,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
     (_zip({"curricula/RAD/track.yaml": b"code: RAD\n", "curricula/RAD/modules/m/x.svg": b"<svg onclick='a()'/>"}),
      "shapes and text only"),
     (_zip({"README.md": b"nothing here"}), "holds no content files"),
+    (_corrupt_zip(), "cannot be read from the zip"),
 ])
 def test_a_hostile_or_empty_zip_is_refused_and_changes_nothing(app, accounts, upload, message):
     with app.app_context():

@@ -31,14 +31,12 @@ from sandbox.archive.outgoing import NODELAY_HANDLERS
 from sandbox.archive.storage import PREAMBLE, file_meta_bytes
 from sandbox.imports import encode
 from sandbox.models import Instance
+from tests.conftest import NEEDS_POSTGRES, POSTGRES_URL
 from tests.sandbox.conftest import free_port, make_sandbox, small_study
 
-POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
-    pytest.mark.postgres, pytest.mark.skipif(not POSTGRES_URL, reason="ACADEMY_TEST_POSTGRES_URL "
-                                             "is not set")])])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=NEEDS_POSTGRES)])
 def sb(request, tmp_path):
     """A sandbox with partitions FA and FB, on SQLite and (if configured) PostgreSQL."""
     with _database(request.param) as url, make_sandbox(

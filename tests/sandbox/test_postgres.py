@@ -6,19 +6,14 @@ created for this module and dropped after.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from sandbox.archive import status as st
+from tests.conftest import NEEDS_POSTGRES, POSTGRES_URL
 from tests.sandbox.conftest import associate, find, postgres_sandbox
 
-POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not POSTGRES_URL, reason="ACADEMY_TEST_POSTGRES_URL is not set "
-                       "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"),
-]
+pytestmark = NEEDS_POSTGRES
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 import sandbox
 from academy.access import INSTRUCTOR, ORG_ADMIN, SITE_ADMIN
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.labs import forms
 from academy.labs.consoles import box_of as _box, console, render_console
 from academy.labs.workspace import Workspace
@@ -97,8 +97,7 @@ def _admin_action(box: sandbox.Sandbox, ws: Workspace, action: str, form) -> str
 
 
 def _setting_action(box: sandbox.Sandbox, ws: Workspace, action: str) -> str:
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     if action == "retry-queue":
         return f"{box.retry_forward_jobs(ws.code)} forward job(s) will be tried again now."
     kind = request.form.get("kind", "")
@@ -112,8 +111,7 @@ def _faults(box: sandbox.Sandbox, ws: Workspace, action: str) -> None:
     """Instructors switch planted faults on and off (trainees never see this panel)."""
     if current_user.role not in (INSTRUCTOR, ORG_ADMIN, SITE_ADMIN):
         abort(403)
-    if not EmptyForm().validate_on_submit():
-        abort(400, "This form has expired. Reload the page and try again.")
+    require_valid_post()
     kind = request.form.get("kind", "")
     if action == "clear-fault":
         box.clear_fault(ws.code, kind or None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, request
 
 import sandbox
-from academy.auth.forms import EmptyForm
+from academy.auth.forms import EmptyForm, require_valid_post
 from academy.labs import forms
 from academy.labs.consoles import box_of as _box, console, render_console
 from academy.labs.workspace import Workspace
@@ -48,8 +48,7 @@ def ris(ws: Workspace):
                     code, datasets = device.query_worklist(ScheduledStationAETitle=f"{ws.code}_{worklist.device.data}")
                     items = {"status": sandbox.status_name(code), "rows": [_flat(d) for d in datasets]}
             elif action == "retry-hl7":
-                if not EmptyForm().validate_on_submit():
-                    abort(400, "This form has expired. Reload the page and try again.")
+                require_valid_post()
                 flash(f"{box.retry_hl7_queue(ws.code)} outbound message(s) will be sent again now.", "info")
             elif action == "remove-setting":
                 if not EmptyForm().validate_on_submit() or request.form.get("kind") not in RIS_SETTINGS:

@@ -6,7 +6,6 @@ this module and dropped after (the archive's pattern, tests/sandbox/test_postgre
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -14,15 +13,11 @@ import pytest
 from sandbox.archive import status as st
 from sandbox.ris import samples
 from sandbox.ris.mllp import MllpClient
+from tests.conftest import NEEDS_POSTGRES, POSTGRES_URL
 from tests.sandbox.conftest import postgres_sandbox
 from tests.sandbox.ris.conftest import ack_of, mwl_find
 
-POSTGRES_URL = os.environ.get("ACADEMY_TEST_POSTGRES_URL")
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not POSTGRES_URL, reason="ACADEMY_TEST_POSTGRES_URL is not set "
-                       "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"),
-]
+pytestmark = NEEDS_POSTGRES
 
 
 @pytest.fixture(scope="module")
